@@ -1,0 +1,93 @@
+package grids
+
+import "sort"
+
+// LocateBatch geocodes many points at once, writing each point's leaf id to
+// out (-1 when no grid holds it; see LeafAt). Points are visited in the
+// order of their cells, not of the input, so that the cell table and the
+// rings stay in cache: on a city of 50,000 grids random-order lookups wait
+// on memory for most of their time. out must be at least as long as xs.
+func (ix *Index) LocateBatch(xs, ys []float64, out []int32) {
+	n := len(xs)
+	if n < 256 {
+		for i := 0; i < n; i++ {
+			out[i] = ix.locateID(xs[i], ys[i])
+		}
+		return
+	}
+	// Key: cell order in the high 32 bits, input position in the low 32;
+	// points outside the table sort last with an all-ones cell.
+	keys := make([]uint64, n)
+	for i := 0; i < n; i++ {
+		fx := (xs[i] - ix.minX) * ix.invW
+		fy := (ys[i] - ix.minY) * ix.invH
+		cell := uint64(1<<32 - 1)
+		if fx >= 0 && fy >= 0 && fx < float64(ix.nx) && fy < float64(ix.ny) {
+			// Tile-major order: blocks of 16×16 cells (a few grids) are
+			// finished before the next, so each grid's rings are loaded
+			// once for all the points near it.
+			cx, cy := uint64(fx), uint64(fy)
+			cell = ((cy>>4)*uint64(ix.nx+15)/16+cx>>4)<<8 | (cy&15)<<4 | cx&15
+		}
+		keys[i] = cell<<32 | uint64(i)
+	}
+	radixSortHigh32(keys, make([]uint64, n))
+	for _, k := range keys {
+		i := uint32(k)
+		if k>>32 == 1<<32-1 {
+			out[i] = -1
+			continue
+		}
+		out[i] = ix.locateID(xs[i], ys[i])
+	}
+}
+
+// radixSortHigh32 sorts keys by their high 32 bits (LSD, 11-bit digits,
+// stable), using tmp as scratch of the same length.
+func radixSortHigh32(keys, tmp []uint64) {
+	const bits = 11
+	const buckets = 1 << bits
+	var count [buckets]int
+	src, dst := keys, tmp
+	for shift := uint(32); shift < 64; shift += bits {
+		clear(count[:])
+		for _, k := range src {
+			count[(k>>shift)&(buckets-1)]++
+		}
+		// Skip a pass whose digit is the same for every key.
+		if count[(src[0]>>shift)&(buckets-1)] == len(src) {
+			continue
+		}
+		sum := 0
+		for b := range count {
+			c := count[b]
+			count[b] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := (k >> shift) & (buckets - 1)
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
+}
+
+// LeafAt returns the leaf grid with the given id (as LocateBatch writes).
+func (ix *Index) LeafAt(id int32) *Grid {
+	if id < 0 || int(id) >= len(ix.leaves) {
+		return nil
+	}
+	return ix.leaves[id]
+}
+
+func (ix *Index) leafID(g *Grid) int {
+	i := sort.Search(len(ix.leaves), func(i int) bool { return ix.leaves[i].Code >= g.Code })
+	if i < len(ix.leaves) && ix.leaves[i] == g {
+		return i
+	}
+	return -1
+}

@@ -1,0 +1,59 @@
+// Package incidents holds the incident model, the category catalogue, the
+// status workflow and the in-memory columns that analytics read.
+package incidents
+
+import "time"
+
+// Status is a step of the case workflow (after the national seven steps).
+type Status string
+
+const (
+	StatusReported   Status = "reported"   // 上报
+	StatusFiled      Status = "filed"      // 立案
+	StatusDispatched Status = "dispatched" // 派遣
+	StatusHandled    Status = "handled"    // 处置
+	StatusClosed     Status = "closed"     // 结案
+	StatusRejected   Status = "rejected"   // 不予立案
+)
+
+// Source is the channel an incident came in by.
+type Source string
+
+const (
+	SourcePatrol  Source = "patrol"
+	SourceHotline Source = "hotline"
+	SourceApp     Source = "app"
+	SourceVideo   Source = "video"
+	SourceOpen311 Source = "open311"
+)
+
+// Incident is one reported case. Lon and Lat are WGS84.
+type Incident struct {
+	ID          int64
+	ExternalID  string
+	Category    string // catalogue code
+	Source      Source
+	Description string
+	ReportedAt  time.Time
+	Lon, Lat    float64
+	GridCode    string // empty when unassigned
+	Status      Status
+	Deadline    *time.Time
+	// Times of the workflow steps, set as the case moves.
+	FiledAt      *time.Time
+	DispatchedAt *time.Time
+	HandledAt    *time.Time
+	ClosedAt     *time.Time
+	Reworks      int // times sent back from handled to dispatched (返工)
+	Extended     bool
+	History      []Transition
+}
+
+// Transition is one entry of an incident's status history.
+type Transition struct {
+	At   time.Time
+	By   string
+	From Status
+	To   Status
+	Note string
+}
