@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,7 +105,7 @@ func latticeCity(nx, ny int, seed uint64) *Set {
 func bruteCovers(leaves []*Grid, p orb.Point) []string {
 	var out []string
 	for _, g := range leaves {
-		if !g.Bound().Contains(p) {
+		if !boundOf(g).Contains(p) {
 			continue
 		}
 		for _, poly := range g.Geometry {
@@ -116,6 +117,17 @@ func bruteCovers(leaves []*Grid, p orb.Point) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+var boundCache sync.Map // *Grid → orb.Bound
+
+func boundOf(g *Grid) orb.Bound {
+	if b, ok := boundCache.Load(g); ok {
+		return b.(orb.Bound)
+	}
+	b := g.Bound()
+	boundCache.Store(g, b)
+	return b
 }
 
 // onRing: PolygonContains counts a hole's boundary as outside; the closed

@@ -1,0 +1,77 @@
+package grids_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
+	"github.com/gridd/gridd/fixtures"
+	"github.com/gridd/gridd/grids"
+)
+
+// On the demo city's irregular grids: every random point gets the grid a
+// brute-force scan finds, and every vertex inside the jurisdiction (shared
+// by two or three grids) gets exactly one of the grids that cover it.
+func TestIndexOnDemoCity(t *testing.T) {
+	gs, err := fixtures.GenerateCity(fixtures.CityOptions{Grids: 400, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &grids.Set{Grids: gs, Status: grids.StatusPublished}
+	ix, err := grids.NewIndex(set, grids.IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves := set.Leaves()
+	bounds := make([]orb.Bound, len(leaves))
+	for i, g := range leaves {
+		bounds[i] = g.Bound()
+	}
+	covers := func(list []*grids.Grid, p orb.Point) []string {
+		var out []string
+		for i, g := range list {
+			if bounds[i].Contains(p) && planar.MultiPolygonContains(g.Geometry, p) {
+				out = append(out, g.Code)
+			}
+		}
+		return out
+	}
+	b := leaves[0].Bound()
+	for _, g := range leaves {
+		b = b.Union(g.Bound())
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 100000; i++ {
+		p := orb.Point{b.Min[0] + rng.Float64()*(b.Max[0]-b.Min[0]), b.Min[1] + rng.Float64()*(b.Max[1]-b.Min[1])}
+		want := covers(leaves, p)
+		got := ix.LocateCode(p[0], p[1])
+		if len(want) > 1 {
+			t.Fatalf("random point %v on a boundary: %v", p, want)
+		}
+		if (len(want) == 0 && got != "") || (len(want) == 1 && got != want[0]) {
+			t.Fatalf("point %v: got %q, brute force %v", p, got, want)
+		}
+	}
+	shared := 0
+	for _, g := range leaves {
+		for _, v := range g.Geometry[0][0] {
+			got := ix.LocateCode(v[0], v[1])
+			cov := covers(leaves, v)
+			found := false
+			for _, c := range cov {
+				found = found || c == got
+			}
+			if !found {
+				t.Fatalf("vertex %v of %s: got %q, covered by %v", v, g.Code, got, cov)
+			}
+			if len(cov) > 1 {
+				shared++
+			}
+		}
+	}
+	if shared < 1000 {
+		t.Fatalf("only %d shared vertices tested", shared)
+	}
+}
