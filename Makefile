@@ -20,7 +20,7 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 unit:
-	$(GO) test -count=1 -timeout $(GOTEST_TIMEOUT) ./...
+	GRIDD_REQUIRE_DECODERS=1 $(GO) test -count=1 -timeout $(GOTEST_TIMEOUT) ./...
 
 bench: deps
 	./scripts/bench.sh

@@ -142,3 +142,26 @@ func BenchmarkGeocodeCSV50k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*float64(len(xs))/b.Elapsed().Seconds(), "points/s")
 }
+
+// Loading a 50,000-grid city from its GeoJSON file and indexing it: what
+// `gridd geocode --grids FILE` does before its first point.
+func BenchmarkLoadAndIndex50k(b *testing.B) {
+	set, _, _ := benchCity(b)
+	var buf bytes.Buffer
+	if err := fixtures.WriteGridsGeoJSON(&buf, set.Grids); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		gs, err := grids.ReadGeoJSON(bytes.NewReader(data), grids.ImportOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := grids.NewIndex(&grids.Set{Grids: gs}, grids.IndexOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

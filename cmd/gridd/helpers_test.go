@@ -1,0 +1,5 @@
+package main
+
+import "strconv"
+
+func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/gridd/gridd/api"
+	"github.com/gridd/gridd/grids"
+	"github.com/gridd/gridd/store"
+	"github.com/gridd/gridd/store/gpkg"
+	"github.com/gridd/gridd/store/postgis"
+)
+
+// defaultDataFile is the embedded store used when neither --data nor --db
+// is given.
+const defaultDataFile = "gridd.gpkg"
+
+// openStore opens the PostGIS store when db is set, else the GeoPackage.
+func openStore(ctx context.Context, data, db string) (store.Store, error) {
+	if data != "" && db != "" {
+		return nil, errors.New("give --data or --db, not both")
+	}
+	if db != "" {
+		return postgis.Open(ctx, db)
+	}
+	if data == "" {
+		data = defaultDataFile
+	}
+	return gpkg.Open(data)
+}
+
+func openRegistry(ctx context.Context, data, db string) (*grids.Registry, func(), error) {
+	st, err := openStore(ctx, data, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := api.OpenBackend(ctx, st, slog.New(slog.DiscardHandler))
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return b.Registry, func() { st.Close() }, nil
+}
