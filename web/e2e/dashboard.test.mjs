@@ -6,8 +6,8 @@
 // playwright-core: loads the dashboard, waits for the tiles, checks what
 // MapLibre rendered, clicks a grid, switches language, colour mode and the
 // planner view, and saves a screenshot of each step in OUTDIR. --quick
-// opens a view given in the URL instead, checks that it is restored and
-// that a grid's detail opens, and stops there. Any console error, failed
+// keeps to what depends on the store: it opens a view given in the URL,
+// checks that it is restored, opens a grid's detail and runs the planner. Any console error, failed
 // request or request to another origin fails the run.
 // Prints one line per check; exits 1 when any failed.
 
@@ -116,6 +116,74 @@ async function quickRun(page, { shot, idle, panelSettled }) {
   check(errors.length === 0, `clicking grid ${target.code} opens its detail with figures, trend and overdue cases`, errors.join(' | '));
   await idle();
   await shot('grid-detail');
+}
+
+// plannerRun uploads a draft that removes one grid (a gap) and grows
+// another by a fifth (overlaps), opens it in the planner view and checks
+// what the map and the panel show.
+async function plannerRun(page, { shot, idle, panelSettled }) {
+  // --- planner: a draft with a gap and an overlap -----------------------------
+  const draft = await page.evaluate(async () => {
+    const api = window.gridd.api;
+    const fc = await api.get('/api/v1/grids');
+    const sets = await api.get('/api/v1/gridsets');
+    const leaves = fc.features.filter((f) => f.properties.level === 'grid');
+    // Remove one grid (a gap) and blow another up by a fifth (overlaps).
+    const gone = leaves[Math.floor(leaves.length / 2)];
+    const grown = leaves[Math.floor(leaves.length / 3)];
+    const scale = (ring, c, k) => ring.map(([x, y]) => [c[0] + (x - c[0]) * k, c[1] + (y - c[1]) * k]);
+    const polys = grown.geometry.type === 'Polygon' ? [grown.geometry.coordinates] : grown.geometry.coordinates;
+    const ring = polys[0][0];
+    const c = ring.reduce((s, p) => [s[0] + p[0] / ring.length, s[1] + p[1] / ring.length], [0, 0]);
+    const grownGeom = { type: 'MultiPolygon', coordinates: polys.map((p) => p.map((r) => scale(r, c, 1.2))) };
+    const features = fc.features.filter((f) => f !== gone).map((f) => (f === grown ? { ...f, geometry: grownGeom } : f))
+      .map((f) => ({ type: 'Feature', properties: f.properties, geometry: f.geometry }));
+    const body = { type: 'FeatureCollection', name: 'e2e draft', features };
+    const res = await fetch('/api/v1/gridsets?name=e2e%20draft', { method: 'POST', headers: { 'Content-Type': 'application/geo+json', ...api.headers() }, body: JSON.stringify(body) });
+    const text = await res.text();
+    let doc = {};
+    try { doc = JSON.parse(text); } catch { /* reported below */ }
+    const loc = res.headers.get('Location') || '';
+    const id = doc.id ?? (doc.gridset && doc.gridset.id) ?? (loc.match(/(\d+)$/) || [])[1];
+    return { status: res.status, id: id === undefined ? null : String(id), gone: gone.properties.code, grown: grown.properties.code, sets: (sets.gridsets || sets.sets || sets).length, body: text.slice(0, 300) };
+  });
+  check(draft.status >= 200 && draft.status < 300 && draft.id, 'POST /api/v1/gridsets creates a draft', JSON.stringify(draft));
+  if (draft.id) {
+    await page.click('#mode-planner');
+    await page.waitForFunction(() => document.getElementById('planner-set').options.length > 0);
+    if ((await page.inputValue('#planner-set')) !== draft.id) await page.selectOption('#planner-set', draft.id);
+    await page.waitForFunction(() => /校验结果|Validation/.test(document.getElementById('tab-planner').textContent));
+    await panelSettled('#tab-planner');
+    await idle();
+    const plan = await page.evaluate((d) => {
+      const m = window.gridd.map;
+      const txt = document.getElementById('tab-planner').textContent;
+      return {
+        kinds: [...document.querySelectorAll('#tab-planner .problem-item .kind')].map((k) => k.className.replace('kind ', '')),
+        problemAreas: m.queryRenderedFeatures({ layers: ['plan-problems-fill', 'plan-problems-line', 'plan-problem-points'] }).length,
+        draftLines: m.queryRenderedFeatures({ layers: ['plan-draft-line'] }).length,
+        removed: m.querySourceFeatures('plan-base').filter((f) => f.properties.code === d.gone).length,
+        reshaped: m.querySourceFeatures('plan-draft').filter((f) => f.properties._change === 'reshaped').length,
+        hasDiff: /与基准相比|Against the base/.test(txt),
+        hash: window.location.hash,
+        errors: [...document.querySelectorAll('#tab-planner .error')].map((e) => e.textContent).filter((t) => !/错误|errors/.test(t)),
+      };
+    }, draft);
+    console.log(`     planner: ${JSON.stringify(plan)}`);
+    check(plan.kinds.includes('kind-gap'), 'the planner lists the gap the draft opens');
+    check(plan.kinds.includes('kind-overlap'), 'the planner lists the overlaps the draft makes');
+    check(plan.problemAreas > 0, 'gaps and overlaps render on the map');
+    check(plan.draftLines > 0, 'the draft grids render');
+    check(plan.hasDiff && plan.removed > 0 && plan.reshaped > 0, 'the diff against the set in force shows the removed and reshaped grids', JSON.stringify(plan));
+    check(plan.hash.includes('mode=planner') && plan.hash.includes('set=' + draft.id), 'the URL keeps the planner view', plan.hash);
+    await shot('planner');
+    // Zoom onto the first problem, as a planner would.
+    await page.click('#tab-planner .problem-item');
+    await page.waitForTimeout(800);
+    await idle();
+    await shot('planner-problem');
+  }
+
 }
 
 async function main() {
@@ -300,69 +368,8 @@ async function main() {
     await shot('english');
     await page.click('#lang');
 
-    // --- planner: a draft with a gap and an overlap -----------------------------
-    const draft = await page.evaluate(async () => {
-      const api = window.gridd.api;
-      const fc = await api.get('/api/v1/grids');
-      const sets = await api.get('/api/v1/gridsets');
-      const leaves = fc.features.filter((f) => f.properties.level === 'grid');
-      // Remove one grid (a gap) and blow another up by a fifth (overlaps).
-      const gone = leaves[Math.floor(leaves.length / 2)];
-      const grown = leaves[Math.floor(leaves.length / 3)];
-      const scale = (ring, c, k) => ring.map(([x, y]) => [c[0] + (x - c[0]) * k, c[1] + (y - c[1]) * k]);
-      const polys = grown.geometry.type === 'Polygon' ? [grown.geometry.coordinates] : grown.geometry.coordinates;
-      const ring = polys[0][0];
-      const c = ring.reduce((s, p) => [s[0] + p[0] / ring.length, s[1] + p[1] / ring.length], [0, 0]);
-      const grownGeom = { type: 'MultiPolygon', coordinates: polys.map((p) => p.map((r) => scale(r, c, 1.2))) };
-      const features = fc.features.filter((f) => f !== gone).map((f) => (f === grown ? { ...f, geometry: grownGeom } : f))
-        .map((f) => ({ type: 'Feature', properties: f.properties, geometry: f.geometry }));
-      const body = { type: 'FeatureCollection', name: 'e2e draft', features };
-      const res = await fetch('/api/v1/gridsets?name=e2e%20draft', { method: 'POST', headers: { 'Content-Type': 'application/geo+json', ...api.headers() }, body: JSON.stringify(body) });
-      const text = await res.text();
-      let doc = {};
-      try { doc = JSON.parse(text); } catch { /* reported below */ }
-      const loc = res.headers.get('Location') || '';
-      const id = doc.id ?? (doc.gridset && doc.gridset.id) ?? (loc.match(/(\d+)$/) || [])[1];
-      return { status: res.status, id: id === undefined ? null : String(id), gone: gone.properties.code, grown: grown.properties.code, sets: (sets.gridsets || sets.sets || sets).length, body: text.slice(0, 300) };
-    });
-    check(draft.status >= 200 && draft.status < 300 && draft.id, 'POST /api/v1/gridsets creates a draft', JSON.stringify(draft));
-    if (draft.id) {
-      await page.click('#mode-planner');
-      await page.waitForFunction(() => document.getElementById('planner-set').options.length > 0);
-      if ((await page.inputValue('#planner-set')) !== draft.id) await page.selectOption('#planner-set', draft.id);
-      await page.waitForFunction(() => /校验结果|Validation/.test(document.getElementById('tab-planner').textContent));
-      await panelSettled('#tab-planner');
-      await idle();
-      const plan = await page.evaluate((d) => {
-        const m = window.gridd.map;
-        const txt = document.getElementById('tab-planner').textContent;
-        return {
-          kinds: [...document.querySelectorAll('#tab-planner .problem-item .kind')].map((k) => k.className.replace('kind ', '')),
-          problemAreas: m.queryRenderedFeatures({ layers: ['plan-problems-fill', 'plan-problems-line', 'plan-problem-points'] }).length,
-          draftLines: m.queryRenderedFeatures({ layers: ['plan-draft-line'] }).length,
-          removed: m.querySourceFeatures('plan-base').filter((f) => f.properties.code === d.gone).length,
-          reshaped: m.querySourceFeatures('plan-draft').filter((f) => f.properties._change === 'reshaped').length,
-          hasDiff: /与基准相比|Against the base/.test(txt),
-          hash: window.location.hash,
-          errors: [...document.querySelectorAll('#tab-planner .error')].map((e) => e.textContent).filter((t) => !/错误|errors/.test(t)),
-        };
-      }, draft);
-      console.log(`     planner: ${JSON.stringify(plan)}`);
-      check(plan.kinds.includes('kind-gap'), 'the planner lists the gap the draft opens');
-      check(plan.kinds.includes('kind-overlap'), 'the planner lists the overlaps the draft makes');
-      check(plan.problemAreas > 0, 'gaps and overlaps render on the map');
-      check(plan.draftLines > 0, 'the draft grids render');
-      check(plan.hasDiff && plan.removed > 0 && plan.reshaped > 0, 'the diff against the set in force shows the removed and reshaped grids', JSON.stringify(plan));
-      check(plan.hash.includes('mode=planner') && plan.hash.includes('set=' + draft.id), 'the URL keeps the planner view', plan.hash);
-      await shot('planner');
-      // Zoom onto the first problem, as a planner would.
-      await page.click('#tab-planner .problem-item');
-      await page.waitForTimeout(800);
-      await idle();
-      await shot('planner-problem');
-    }
-
   }
+  await plannerRun(page, { shot, idle, panelSettled });
   check(problems.length === 0, 'no console errors, failed requests or outside requests', '\n  ' + problems.join('\n  '));
 }
 
