@@ -22,5 +22,8 @@ fmt-check:
 unit:
 	GRIDD_REQUIRE_DECODERS=1 $(GO) test -count=1 -timeout $(GOTEST_TIMEOUT) ./...
 
+web:
+	./web/build.sh
+
 bench: deps
 	./scripts/bench.sh

@@ -558,6 +558,7 @@ func TestAnalyticsScopeAndRoles(t *testing.T) {
 			name, path, key string
 			want            int
 		}{
+			{"viewer hotspots, k-anonymous", "/api/v1/hotspots", viewer, http.StatusOK},
 			{"emerging needs analyst", "/api/v1/emerging", viewer, http.StatusForbidden},
 			{"alerts need analyst", "/api/v1/alerts", viewer, http.StatusForbidden},
 			{"stats need analyst", "/api/v1/stats/grids", viewer, http.StatusForbidden},

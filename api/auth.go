@@ -255,7 +255,7 @@ func routePolicy() map[string]Role {
 		"PATCH /api/v1/incidents/{id}": RoleAnalyst,
 
 		"GET /api/v1/stats/grids": RoleAnalyst,
-		"GET /api/v1/hotspots":    RoleAnalyst,
+		"GET /api/v1/hotspots":    RoleViewer, // k-anonymity for viewers, in the handler
 		"GET /api/v1/emerging":    RoleAnalyst,
 		"GET /api/v1/alerts":      RoleAnalyst,
 

@@ -119,7 +119,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"open311 requests", "GET", "/open311/v2/requests.json?service_request_id=" + id, "", "", RoleReporter},
 		{"open311 request", "GET", "/open311/v2/requests/" + id + ".json", "", "", RoleReporter},
 		{"open311 post", "POST", "/open311/v2/requests.json", "application/x-www-form-urlencoded", "lat=1", RoleReporter},
-		{"hotspots", "GET", "/api/v1/hotspots?cell_m=1000", "", "", RoleAnalyst},
+		{"hotspots", "GET", "/api/v1/hotspots?cell_m=1000", "", "", RoleViewer},
 		{"emerging", "GET", "/api/v1/emerging?cell_m=1000", "", "", RoleAnalyst},
 		{"alerts", "GET", "/api/v1/alerts", "", "", RoleAnalyst},
 		{"stats", "GET", "/api/v1/stats/grids", "", "", RoleAnalyst},

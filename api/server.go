@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gridd/gridd/grids"
+	"github.com/gridd/gridd/web"
 )
 
 // Options wire a Server to its data.
@@ -86,6 +87,9 @@ func (s *Server) routes() {
 	s.open311Routes(r)
 	s.analyticsRoutes(v1)
 	s.gridsetRoutes(v1)
+
+	// The dashboard, last: every path no route above claims.
+	r.PathPrefix("/").Handler(web.Handler())
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		writeProblem(w, req, notFound("no such endpoint: %s", req.URL.Path))

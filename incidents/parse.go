@@ -534,15 +534,19 @@ func (in Input) applySteps(inc *Incident) error {
 		}
 		status = st
 	}
-	// The chain of steps a case has passed to reach each status.
-	chain := map[Status][]Status{
-		StatusReported:   nil,
-		StatusRejected:   nil,
-		StatusFiled:      {StatusFiled},
-		StatusDispatched: {StatusFiled, StatusDispatched},
-		StatusHandled:    {StatusFiled, StatusDispatched, StatusHandled},
-		StatusClosed:     {StatusFiled, StatusDispatched, StatusHandled, StatusClosed},
-	}[status]
+	// The number of steps (filed, dispatched, handled, closed, in that
+	// order) a case has passed to reach its status.
+	chain := 0
+	switch status {
+	case StatusFiled:
+		chain = 1
+	case StatusDispatched:
+		chain = 2
+	case StatusHandled:
+		chain = 3
+	case StatusClosed:
+		chain = 4
+	}
 	steps := []struct {
 		status Status
 		field  string
@@ -557,7 +561,7 @@ func (in Input) applySteps(inc *Incident) error {
 	prev, prevField := inc.ReportedAt, "reported_at"
 	from := StatusReported
 	for k, s := range steps {
-		needed := k < len(chain)
+		needed := k < chain
 		if !needed {
 			if s.value != "" {
 				return fieldErr(s.field, "given but status is %s", status)

@@ -179,7 +179,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, etag := a.body, a.etag
 	if a.compress {
-		hd.Add("Vary", "Accept-Encoding")
+		// The API's gzip middleware, in front of this handler, may have set it.
+		if !strings.Contains(strings.Join(hd.Values("Vary"), ","), "Accept-Encoding") {
+			hd.Add("Vary", "Accept-Encoding")
+		}
 		if acceptsGzip(r) {
 			body, etag = a.gzipped(), strings.TrimSuffix(a.etag, `"`)+`-gz"`
 			hd.Set("Content-Encoding", "gzip")

@@ -299,3 +299,17 @@ func TestNewHandlerWithoutIndex(t *testing.T) {
 		t.Fatal("no error for a tree without dist/index.html")
 	}
 }
+
+// TestVaryOnce checks that a Vary set by middleware in front (the API's
+// gzip layer) is not repeated.
+func TestVaryOnce(t *testing.T) {
+	h := Handler()
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	rec.Header().Add("Vary", "Accept-Encoding")
+	h.ServeHTTP(rec, req)
+	if got := rec.Result().Header.Values("Vary"); len(got) != 1 {
+		t.Errorf("Vary %q, want it once", got)
+	}
+}

@@ -110,7 +110,7 @@ func TestGeocodeMatchesPostGIS(t *testing.T) {
 	}
 	f.Close()
 
-	pts := randomPoints(cityBound(gs), 50000, 1)
+	pts := randomPoints(cityBound(gs), 80000, 1)
 	// Vertices of grids too: each lies on boundaries shared by 2–3 grids.
 	for i, g := range gs {
 		if g.Level == grids.LevelGrid && i%5 == 0 {

@@ -324,8 +324,13 @@ async function main() {
       check(detail.spark, 'detail shows a trend sparkline');
       check(detail.hash.includes('grid=' + target.code), 'the URL keeps the selected grid', detail.hash);
       check(/map=[\d.]+\/[\d.]+\/[\d.]+/.test(detail.hash) && detail.hash.includes('layers=') && detail.hash.includes('period='), 'the URL hash holds map, layers and period', detail.hash);
+      // Single incidents, coloured by status, show from zoom 14.
+      await page.click('#layer-incidents');
       await idle();
+      const points = await rendered(['incidents-points']);
+      check(points > 0, 'single incidents render at zoom 14', `${points}`);
       await shot('grid-detail');
+      await page.click('#layer-incidents');
     }
 
     // --- alerts -----------------------------------------------------------------
