@@ -32,13 +32,29 @@ func (ix *Index) LocateBatch(xs, ys []float64, out []int32) {
 		keys[i] = cell<<32 | uint64(i)
 	}
 	radixSortHigh32(keys, make([]uint64, n))
+	// Gather the coordinates in cell order, locate, scatter the answers:
+	// three tight loops whose independent loads the processor overlaps,
+	// instead of one loop that waits on each random load in turn.
+	sx := make([]float64, n)
+	sy := make([]float64, n)
+	m := 0
 	for _, k := range keys {
-		i := uint32(k)
 		if k>>32 == 1<<32-1 {
-			out[i] = -1
-			continue
+			break // outside the table; these sort last
 		}
-		out[i] = ix.locateID(xs[i], ys[i])
+		i := uint32(k)
+		sx[m], sy[m] = xs[i], ys[i]
+		m++
+	}
+	res := make([]int32, n)
+	for j := 0; j < m; j++ {
+		res[j] = ix.locateID(sx[j], sy[j])
+	}
+	for j := m; j < n; j++ {
+		res[j] = -1
+	}
+	for j, k := range keys {
+		out[uint32(k)] = res[j]
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 type CSVOptions struct {
 	CRS   geo.CRS
 	SnapM float64
-	// Batch is the number of rows geocoded together (default 65536).
+	// Batch is the number of rows geocoded together (default 524,288).
 	Batch int
 }
 
@@ -31,34 +31,43 @@ const maxCSVLine = 1 << 20
 
 // GeocodeCSV reads rows `id,lon,lat` (a header row is optional) and writes
 // `id,grid_code,status` in input order. A bad row is reported on errw with
-// its line number and written with status invalid; the run goes on. Rows
-// are geocoded in batches with LocateBatch, so that parsing, not memory,
-// sets the pace.
+// its line number and written with status invalid; the run goes on.
+//
+// Reading and parsing run on their own goroutine, a batch ahead of the
+// geocoding and writing, and rows are geocoded a batch at a time with
+// LocateBatch: on two cores parsing then overlaps the lookups instead of
+// adding to them.
 func GeocodeCSV(r io.Reader, w io.Writer, errw io.Writer, ix *Index, opt CSVOptions) (CSVStats, error) {
 	if opt.Batch <= 0 {
-		opt.Batch = 65536
+		opt.Batch = 1 << 19
 	}
 	var st CSVStats
-	br := bufio.NewReaderSize(r, 1<<20)
 	bw := bufio.NewWriterSize(w, 1<<20)
-	ew := bufio.NewWriter(errw)
-	defer ew.Flush()
 
-	b := newCSVBatch(opt.Batch)
-	flush := func() error {
+	free := make(chan *csvBatch, 2)
+	full := make(chan *csvBatch, 2)
+	free <- newCSVBatch(opt.Batch)
+	free <- newCSVBatch(opt.Batch)
+	readErr := make(chan error, 1)
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() {
+		readErr <- readCSVBatches(r, errw, opt, free, full, quit)
+		close(full)
+	}()
+
+	for b := range full {
 		b.geocode(ix, opt)
 		for i := range b.xs {
-			id := b.ids[b.idStart[i]:b.idStart[i+1]]
-			writeCSVField(bw, id)
+			writeCSVField(bw, b.ids[b.idStart[i]:b.idStart[i+1]])
 			bw.WriteByte(',')
 			st.Rows++
 			switch {
 			case b.bad[i]:
 				st.Invalid++
 				bw.WriteString(",invalid\n")
-				continue
 			case b.out[i] >= 0:
-				bw.WriteString(ix.leaves[b.out[i]].Code)
+				bw.Write(ix.leafCode(b.out[i]))
 				if b.snapped[i] {
 					st.Snapped++
 					bw.WriteString(",snapped\n")
@@ -72,9 +81,44 @@ func GeocodeCSV(r io.Reader, w io.Writer, errw io.Writer, ix *Index, opt CSVOpti
 			}
 		}
 		b.reset()
+		free <- b
+	}
+	if err := <-readErr; err != nil {
+		return st, err
+	}
+	if err := bw.Flush(); err != nil {
+		return st, fmt.Errorf("write: %w", err)
+	}
+	return st, nil
+}
+
+// readCSVBatches parses rows into batches taken from free and hands them on
+// to full, reporting bad rows on errw.
+func readCSVBatches(r io.Reader, errw io.Writer, opt CSVOptions, free <-chan *csvBatch, full chan<- *csvBatch, quit <-chan struct{}) error {
+	br := bufio.NewReaderSize(r, maxCSVLine)
+	ew := bufio.NewWriter(errw)
+	defer ew.Flush()
+	var b *csvBatch
+	take := func() bool {
+		select {
+		case b = <-free:
+			return true
+		case <-quit:
+			return false
+		}
+	}
+	send := func() bool {
+		select {
+		case full <- b:
+			b = nil
+			return true
+		case <-quit:
+			return false
+		}
+	}
+	if !take() {
 		return nil
 	}
-
 	line := 0
 	for {
 		raw, err := br.ReadSlice('\n')
@@ -86,55 +130,46 @@ func GeocodeCSV(r io.Reader, w io.Writer, errw io.Writer, ix *Index, opt CSVOpti
 			}
 			fmt.Fprintf(ew, "line %d: longer than %d bytes\n", line, maxCSVLine)
 			b.addBad(nil)
-			if len(b.xs) == opt.Batch {
-				flush()
-			}
-			if err == io.EOF {
-				break
-			}
-			continue
-		}
-		if len(raw) == 0 && err == io.EOF {
-			break
-		}
-		if err != nil && err != io.EOF {
-			return st, fmt.Errorf("read line %d: %w", line+1, err)
-		}
-		line++
-		raw = bytes.TrimRight(raw, "\r\n")
-		if len(bytes.TrimSpace(raw)) == 0 {
-			if err == io.EOF {
-				break
-			}
-			continue
-		}
-		id, lonF, latF, perr := splitRow(raw)
-		if perr == nil && line == 1 && isHeader(lonF, latF) {
-			continue
-		}
-		var lon, lat float64
-		if perr == nil {
-			lon, lat, perr = parseLonLat(lonF, latF)
-		}
-		if perr != nil {
-			fmt.Fprintf(ew, "line %d: %v\n", line, perr)
-			b.addBad(id)
 		} else {
-			lon, lat = geo.ToWGS84(opt.CRS, lon, lat)
-			b.add(id, lon, lat)
+			if len(raw) == 0 && err == io.EOF {
+				break
+			}
+			if err != nil && err != io.EOF {
+				return fmt.Errorf("read line %d: %w", line+1, err)
+			}
+			line++
+			raw = bytes.TrimRight(raw, "\r\n")
+			if len(bytes.TrimSpace(raw)) > 0 {
+				id, lonF, latF, perr := splitRow(raw)
+				header := perr == nil && line == 1 && isHeader(lonF, latF)
+				var lon, lat float64
+				if perr == nil && !header {
+					lon, lat, perr = parseLonLat(lonF, latF)
+				}
+				switch {
+				case header:
+				case perr != nil:
+					fmt.Fprintf(ew, "line %d: %v\n", line, perr)
+					b.addBad(id)
+				default:
+					lon, lat = geo.ToWGS84(opt.CRS, lon, lat)
+					b.add(id, lon, lat)
+				}
+			}
 		}
 		if len(b.xs) == opt.Batch {
-			flush()
+			if !send() || !take() {
+				return nil
+			}
 		}
 		if err == io.EOF {
 			break
 		}
 	}
-	flush()
-	if err := bw.Flush(); err != nil {
-		return st, fmt.Errorf("write: %w", err)
+	if len(b.xs) > 0 {
+		send()
 	}
-	return st, nil
+	return nil
 }
 
 type csvBatch struct {

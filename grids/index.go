@@ -68,6 +68,8 @@ type Index struct {
 	// The cell table.
 	minX, minY, invW, invH float64
 	nx, ny                 int
+	codes                  []byte // leaf codes back to back, for fast output
+	codeStart              []int32
 	cells                  []uint32 // see buildCells
 	cellCand               []uint32
 }
@@ -103,6 +105,7 @@ func NewIndex(set *Set, opt IndexOptions) (*Index, error) {
 	}
 	sort.Slice(ix.leaves, func(i, j int) bool { return ix.leaves[i].Code < ix.leaves[j].Code })
 	ix.polys = make([]preparedPoly, len(ix.leaves))
+	total := 0
 	for i, g := range ix.leaves {
 		ix.polys[i] = preparePoly(g.Geometry)
 		p := &ix.polys[i]
@@ -110,6 +113,23 @@ func NewIndex(set *Set, opt IndexOptions) (*Index, error) {
 			return nil, fmt.Errorf("new index: grid %s has no geometry", g.Code)
 		}
 		ix.tree.Insert(down32(p.minX, p.minY), up32(p.maxX, p.maxY), int32(i))
+		total += len(p.pts)
+	}
+	ix.codeStart = make([]int32, 0, len(ix.leaves)+1)
+	for _, g := range ix.leaves {
+		ix.codeStart = append(ix.codeStart, int32(len(ix.codes)))
+		ix.codes = append(ix.codes, g.Code...)
+	}
+	ix.codeStart = append(ix.codeStart, int32(len(ix.codes)))
+	// All vertices in one slab, in code order (neighbouring grids have
+	// neighbouring codes): a batch walking the city tile by tile then reads
+	// memory mostly in sequence instead of chasing each ring's allocation.
+	slab := make([]orb.Point, 0, total)
+	for i := range ix.polys {
+		p := &ix.polys[i]
+		start := len(slab)
+		slab = append(slab, p.pts...)
+		p.pts = slab[start:len(slab):len(slab)]
 	}
 	ix.buildCells(opt.CellsPerGrid)
 	return ix, nil
@@ -347,6 +367,11 @@ func (ix *Index) locateID(x, y float64) int32 {
 	return best
 }
 
+// leafCode is the code of leaf id as bytes, from one contiguous slab.
+func (ix *Index) leafCode(id int32) []byte {
+	return ix.codes[ix.codeStart[id]:ix.codeStart[id+1]]
+}
+
 // LocateCode returns the leaf grid's code for a point, "" when outside.
 func (ix *Index) LocateCode(lon, lat float64) string {
 	if id := ix.locateID(lon, lat); id >= 0 {
@@ -401,16 +426,12 @@ func (ix *Index) Search(b orb.Bound, fn func(*Grid) bool) {
 	})
 }
 
-// Bytes estimates the index's own memory (geometry shared with the set is
-// not counted).
+// Bytes estimates the index's own memory.
 func (ix *Index) Bytes() int {
 	n := len(ix.cells)*4 + len(ix.cellCand)*4 + len(ix.leaves)*8
 	for i := range ix.polys {
 		p := &ix.polys[i]
-		n += 120 + len(p.ringStart)*4 + len(p.bandStart)*4 + len(p.bandEdges)*4
-		if len(p.ringStart) > 2 {
-			n += len(p.pts) * 16 // copied only for multi-ring grids
-		}
+		n += 120 + len(p.ringStart)*4 + len(p.bandStart)*4 + len(p.bandEdges)*4 + len(p.pts)*16
 	}
 	n += len(ix.leaves) * 40 // R-tree entries and nodes, roughly
 	return n
