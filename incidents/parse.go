@@ -36,6 +36,9 @@ type Input struct {
 	DispatchedAt string   `json:"dispatched_at,omitempty"`
 	HandledAt    string   `json:"handled_at,omitempty"`
 	ClosedAt     string   `json:"closed_at,omitempty"`
+	// Reworks is, for imports of past cases, how many times the handling
+	// was sent back (返工) before the step times given.
+	Reworks *int `json:"reworks,omitempty"`
 }
 
 // Limits on input sizes.
@@ -198,6 +201,17 @@ func csvColumns() map[string]func(in *Input, v string) error {
 		"dispatched_at": str(func(in *Input) *string { return &in.DispatchedAt }),
 		"handled_at":    str(func(in *Input) *string { return &in.HandledAt }),
 		"closed_at":     str(func(in *Input) *string { return &in.ClosedAt }),
+		"reworks": func(in *Input, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return nil
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fieldErr("reworks", "%q is not a whole number", v)
+			}
+			in.Reworks = &n
+			return nil
+		},
 	}
 }
 
@@ -490,8 +504,23 @@ func (in Input) Validate(cat *Catalogue) (*Incident, error) {
 	if err := in.applySteps(inc); err != nil {
 		return nil, err
 	}
+	if in.Reworks != nil {
+		n := *in.Reworks
+		switch {
+		case n < 0 || n > maxReworks:
+			return nil, fieldErr("reworks", "%d is outside 0..%d", n, maxReworks)
+		case n > 0 && inc.DispatchedAt == nil:
+			// Rework sends a handled case back to dispatch: a case never
+			// dispatched cannot have been reworked.
+			return nil, fieldErr("reworks", "%d reworks but status %s was never dispatched", n, inc.Status)
+		}
+		inc.Reworks = n
+	}
 	return inc, nil
 }
+
+// maxReworks bounds the reworks an imported case may claim.
+const maxReworks = 1000
 
 func coordinate(field string, v *float64, limit float64) (float64, error) {
 	switch {

@@ -455,3 +455,41 @@ func BenchmarkParseValidateNDJSON(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "incidents/s")
 }
+
+func TestValidateReworks(t *testing.T) {
+	cat := Builtin()
+	base := `{"lon":116.4,"lat":39.9,"reported_at":"2026-10-01T08:00:00+08:00","category":"E0102"`
+	tests := []struct {
+		name    string
+		line    string
+		want    int
+		wantErr string
+	}{
+		{"absent", base + `}`, 0, ""},
+		{"closed case reworked twice", base + `,"status":"closed","filed_at":"2026-10-01T09:00:00+08:00","dispatched_at":"2026-10-01T10:00:00+08:00","handled_at":"2026-10-02T10:00:00+08:00","closed_at":"2026-10-02T12:00:00+08:00","reworks":2}`, 2, ""},
+		{"never dispatched", base + `,"reworks":1}`, 0, "reworks"},
+		{"negative", base + `,"status":"closed","filed_at":"2026-10-01T09:00:00+08:00","dispatched_at":"2026-10-01T10:00:00+08:00","handled_at":"2026-10-02T10:00:00+08:00","closed_at":"2026-10-02T12:00:00+08:00","reworks":-1}`, 0, "reworks"},
+		{"not a number", base + `,"reworks":"two"}`, 0, "reworks"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in, err := ParseJSON([]byte(tc.line))
+			var inc *Incident
+			if err == nil {
+				inc, err = in.Validate(cat)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inc.Reworks != tc.want {
+				t.Fatalf("reworks %d, want %d", inc.Reworks, tc.want)
+			}
+		})
+	}
+}

@@ -17,10 +17,12 @@ run() { # name pkg regex benchtime
 }
 
 # Geocoding runs on one core: GOMAXPROCS=1 for those packages.
-GOMAXPROCS_BENCH=1 run geocode ./grids 'LocateOneByOne50k|LocateBatch50k|GeocodeCSV50k' 3x
+GOMAXPROCS_BENCH=1 run geocode ./grids 'LocateBatch50k|GeocodeCSV50k' 5x
+GOMAXPROCS_BENCH=1 run geocode-single ./grids 'LocateOneByOne50k' 3000000x
 run load-grids ./grids 'NewIndex50k|IndexHeap50k|LoadAndIndex50k' 3x
 run postgis-geocode ./cmd/gridd 'PostGISGeocode50k' 3x
-run store-gpkg ./store/gpkg '.' 3x
+run store-gpkg ./store/gpkg 'IngestNDJSON|InsertIncidents|LoadColumns' 3x
+run load-grids-store ./store/gpkg 'LoadGridSetAndIndex50k' 3x
 run store-postgis ./store/postgis '.' 3x
 run incidents ./incidents '.' 1s
 run hotspot ./hotspot 'GiStar1M|Neighbours1M|Emerging100kx52|KDEBinned' 3x
@@ -38,7 +40,7 @@ pg=$(metric postgis-geocode BenchmarkPostGISGeocode50k points/s)
 echo
 echo "== summary (medians)"
 echo "geocode batch, 1 core, 50k grids: ${ours:-?} points/s"
-echo "geocode one by one, 1 core:        $(metric geocode BenchmarkLocateOneByOne50k points/s) points/s"
+echo "geocode one by one, 1 core:        $(metric geocode-single BenchmarkLocateOneByOne50k points/s) points/s"
 echo "gridd geocode CSV, 1 core:         $(metric geocode BenchmarkGeocodeCSV50k points/s) points/s"
 echo "PostGIS ST_Covers join, 2 cores:   ${pg:-?} points/s"
 if [ -n "$ours" ] && [ -n "$pg" ]; then
@@ -46,3 +48,4 @@ if [ -n "$ours" ] && [ -n "$pg" ]; then
 fi
 echo "index 50k grids:                   $(metric load-grids BenchmarkNewIndex50k ns/op) ns, $(metric load-grids BenchmarkIndexHeap50k heap-MB) MB heap"
 echo "load GeoJSON + index 50k grids:    $(metric load-grids BenchmarkLoadAndIndex50k ns/op) ns"
+echo "load from GeoPackage + index 50k:  $(metric load-grids-store BenchmarkLoadGridSetAndIndex50k ns/op) ns"
