@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
@@ -105,9 +107,21 @@ func NewIndex(set *Set, opt IndexOptions) (*Index, error) {
 	}
 	sort.Slice(ix.leaves, func(i, j int) bool { return ix.leaves[i].Code < ix.leaves[j].Code })
 	ix.polys = make([]preparedPoly, len(ix.leaves))
+	// Rings are prepared in parallel; the R-tree is filled in order after.
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(ix.leaves); i += workers {
+				ix.polys[i] = preparePoly(ix.leaves[i].Geometry)
+			}
+		}(w)
+	}
+	wg.Wait()
 	total := 0
 	for i, g := range ix.leaves {
-		ix.polys[i] = preparePoly(g.Geometry)
 		p := &ix.polys[i]
 		if p.minX > p.maxX {
 			return nil, fmt.Errorf("new index: grid %s has no geometry", g.Code)
@@ -296,42 +310,73 @@ func (ix *Index) buildCells(cellsPerGrid float64) {
 	// A cell's entry is the sure owner (id|sureBit), noCell, or the offset
 	// of its candidate list in cellCand (length first). The leaf holding
 	// the centre goes first in the list: it answers for most of the cell.
+	// Cells are filled in parallel stripes, each with its own candidate
+	// list, joined at the end (offsets shifted by the stripe's start).
 	cells := make([]uint32, n)
-	out := make([]uint32, 0, len(edgeCand)+n/2)
-	for c := 0; c < n; c++ {
-		cx := ix.minX + (float64(c%ix.nx)+0.5)/ix.invW
-		cy := ix.minY + (float64(c/ix.nx)+0.5)/ix.invH
-		owner := int64(-1)
-		for _, id := range boxCand[boxCount[c]:boxCount[c+1]] {
-			if ix.polys[id].claims(cx, cy) {
-				owner = int64(id)
-				break
+	workers := runtime.GOMAXPROCS(0)
+	if n < 1<<16 {
+		workers = 1
+	}
+	outs := make([][]uint32, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Add(1)
+		go func(w, lo, hi int) {
+			defer wg.Done()
+			out := make([]uint32, 0, int(edgeCount[hi]-edgeCount[lo])+(hi-lo)/2)
+			for c := lo; c < hi; c++ {
+				cx := ix.minX + (float64(c%ix.nx)+0.5)/ix.invW
+				cy := ix.minY + (float64(c/ix.nx)+0.5)/ix.invH
+				owner := int64(-1)
+				for _, id := range boxCand[boxCount[c]:boxCount[c+1]] {
+					if ix.polys[id].claims(cx, cy) {
+						owner = int64(id)
+						break
+					}
+				}
+				edges := edgeCand[edgeCount[c]:edgeCount[c+1]]
+				if len(edges) == 0 {
+					if owner < 0 {
+						cells[c] = noCell
+					} else {
+						cells[c] = uint32(owner) | sureBit
+					}
+					continue
+				}
+				cells[c] = uint32(len(out))
+				lenAt := len(out)
+				out = append(out, 0)
+				if owner >= 0 {
+					out = append(out, uint32(owner))
+				}
+				for _, id := range edges {
+					if int64(id) != owner {
+						out = append(out, id)
+					}
+				}
+				out[lenAt] = uint32(len(out) - lenAt - 1)
+			}
+			outs[w] = out
+		}(w, lo, hi)
+	}
+	wg.Wait()
+	total := 0
+	for _, o := range outs {
+		total += len(o)
+	}
+	ix.cellCand = make([]uint32, 0, total)
+	for w, o := range outs {
+		base := uint32(len(ix.cellCand))
+		lo, hi := n*w/workers, n*(w+1)/workers
+		for c := lo; c < hi; c++ {
+			if cells[c]&sureBit == 0 {
+				cells[c] += base
 			}
 		}
-		edges := edgeCand[edgeCount[c]:edgeCount[c+1]]
-		if len(edges) == 0 {
-			if owner < 0 {
-				cells[c] = noCell
-			} else {
-				cells[c] = uint32(owner) | sureBit
-			}
-			continue
-		}
-		cells[c] = uint32(len(out))
-		lenAt := len(out)
-		out = append(out, 0)
-		if owner >= 0 {
-			out = append(out, uint32(owner))
-		}
-		for _, id := range edges {
-			if int64(id) != owner {
-				out = append(out, id)
-			}
-		}
-		out[lenAt] = uint32(len(out) - lenAt - 1)
+		ix.cellCand = append(ix.cellCand, o...)
 	}
 	ix.cells = cells
-	ix.cellCand = append([]uint32(nil), out...)
 }
 
 // locateID is the hot path: the leaf id for a point, or -1.

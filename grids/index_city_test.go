@@ -1,6 +1,7 @@
 package grids_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -20,7 +21,17 @@ func TestIndexOnDemoCity(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := &grids.Set{Grids: gs, Status: grids.StatusPublished}
-	ix, err := grids.NewIndex(set, grids.IndexOptions{})
+	// 200 cells a grid makes a table large enough to be filled in
+	// parallel stripes.
+	for _, cpg := range []float64{16, 200} {
+		t.Run(fmt.Sprintf("%v cells per grid", cpg), func(t *testing.T) {
+			checkDemoCity(t, set, cpg)
+		})
+	}
+}
+
+func checkDemoCity(t *testing.T, set *grids.Set, cellsPerGrid float64) {
+	ix, err := grids.NewIndex(set, grids.IndexOptions{CellsPerGrid: cellsPerGrid})
 	if err != nil {
 		t.Fatal(err)
 	}
