@@ -9,8 +9,11 @@ out=bench-out
 mkdir -p "$out"
 count="${BENCH_COUNT:-3}"
 
+# With arguments, only the named groups run (e.g. `scripts/bench.sh geocode`).
+only=" $* "
 run() { # name pkg regex benchtime
 	local name=$1 pkg=$2 re=$3 bt=$4
+	if [ "$only" != "  " ] && [[ "$only" != *" $name "* ]]; then return; fi
 	echo "== $name ($pkg -bench '$re' -benchtime $bt -count $count)"
 	GOMAXPROCS="${GOMAXPROCS_BENCH:-}" go test -run '^$' -bench "$re" -benchtime "$bt" -count "$count" -timeout 30m "$pkg" \
 		| tee "$out/$name.txt" | grep -E '^Benchmark' || true
@@ -28,11 +31,12 @@ run incidents ./incidents '.' 1s
 run hotspot ./hotspot 'GiStar1M|Neighbours1M|Emerging100kx52|KDEBinned' 3x
 run analytics ./api 'Analytics' 10x
 run tiles ./tiles 'GridTile|HeatTile|IncidentTile' 1s
-run tiles-http ./api 'Tiles' 1x
+run tiles-http ./api 'Tiles' 2000x
 run validate ./grids/topo 'Validate50k' 3x
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
 metric() { # file benchmark unit
+	[ -f "$out/$1.txt" ] || return 0
 	grep -E "^$2(-[0-9]+)? " "$out/$1.txt" | awk -v u="$3" '{for (i=2;i<=NF;i++) if ($i==u) print $(i-1)}' | median
 }
 ours=$(metric geocode BenchmarkLocateBatch50k points/s)

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -142,6 +144,9 @@ func (s *Store) GetGridSet(ctx context.Context, id int64) (*grids.Set, error) {
 		return nil, fmt.Errorf("get grid set %d: %w", id, err)
 	}
 	defer rows.Close()
+	// Rows are read in order; their geometry blobs are decoded afterwards
+	// on every core, the larger half of the work for a big set.
+	var blobs [][]byte
 	for rows.Next() {
 		var (
 			geom                      []byte
@@ -154,25 +159,44 @@ func (s *Store) GetGridSet(ctx context.Context, id int64) (*grids.Set, error) {
 		}
 		g.Name, g.Parent, g.Department = name.String, parent.String, dept.String
 		g.Level, _ = grids.ParseLevel(level) // an unknown level stays LevelUnknown
-		if geom != nil {
-			geometry, err := decodeGeometry(geom)
-			if err != nil {
-				return nil, fmt.Errorf("get grid set %d: grid %s: %w", id, g.Code, err)
-			}
-			g.Geometry, err = asMultiPolygon(geometry)
-			if err != nil {
-				return nil, fmt.Errorf("get grid set %d: grid %s: %w", id, g.Code, err)
-			}
-		}
 		if attrs.Valid && attrs.String != "" {
 			if err := json.Unmarshal([]byte(attrs.String), &g.Attrs); err != nil {
 				return nil, fmt.Errorf("get grid set %d: grid %s: attributes: %w", id, g.Code, err)
 			}
 		}
 		set.Grids = append(set.Grids, &g)
+		blobs = append(blobs, geom)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("get grid set %d: %w", id, err)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(blobs); i += workers {
+				if blobs[i] == nil {
+					continue
+				}
+				g := set.Grids[i]
+				geometry, err := decodeGeometry(blobs[i])
+				if err == nil {
+					g.Geometry, err = asMultiPolygon(geometry)
+				}
+				if err != nil && errs[w] == nil {
+					errs[w] = fmt.Errorf("get grid set %d: grid %s: %w", id, g.Code, err)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return set, nil
 }
