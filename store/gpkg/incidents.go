@@ -457,22 +457,9 @@ func (s *Store) QueryIncidents(ctx context.Context, q store.IncidentQuery) ([]*i
 		return nil, "", fmt.Errorf("query incidents: %w", err)
 	}
 	defer rows.Close()
-	var out []*incidents.Incident
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("query incidents: %w", err)
-		}
-		out = append(out, inc)
-	}
-	if err := rows.Err(); err != nil {
+	out, next, err := store.CollectPage(rows.Next, func() (*incidents.Incident, error) { return scanIncident(rows) }, rows.Err, limit)
+	if err != nil {
 		return nil, "", fmt.Errorf("query incidents: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = store.Cursor{ReportedAt: last.ReportedAt, ID: last.ID}.Encode()
 	}
 	return out, next, nil
 }
