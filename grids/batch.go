@@ -1,6 +1,9 @@
 package grids
 
-import "sort"
+import (
+	"sort"
+	"sync"
+)
 
 // LocateBatch geocodes many points at once, writing each point's leaf id to
 // out (-1 when no grid holds it; see LeafAt). Points are visited in the
@@ -17,7 +20,10 @@ func (ix *Index) LocateBatch(xs, ys []float64, out []int32) {
 	}
 	// Key: cell order in the high 32 bits, input position in the low 32;
 	// points outside the table sort last with an all-ones cell.
-	keys := make([]uint64, n)
+	sc := batchScratchPool.Get().(*batchScratch)
+	defer batchScratchPool.Put(sc)
+	sc.grow(n)
+	keys := sc.keys[:n]
 	for i := 0; i < n; i++ {
 		fx := (xs[i] - ix.minX) * ix.invW
 		fy := (ys[i] - ix.minY) * ix.invH
@@ -31,12 +37,11 @@ func (ix *Index) LocateBatch(xs, ys []float64, out []int32) {
 		}
 		keys[i] = cell<<32 | uint64(i)
 	}
-	radixSortHigh32(keys, make([]uint64, n))
+	radixSortHigh32(keys, sc.tmp[:n])
 	// Gather the coordinates in cell order, locate, scatter the answers:
 	// three tight loops whose independent loads the processor overlaps,
 	// instead of one loop that waits on each random load in turn.
-	sx := make([]float64, n)
-	sy := make([]float64, n)
+	sx, sy := sc.sx[:n], sc.sy[:n]
 	m := 0
 	for _, k := range keys {
 		if k>>32 == 1<<32-1 {
@@ -46,7 +51,7 @@ func (ix *Index) LocateBatch(xs, ys []float64, out []int32) {
 		sx[m], sy[m] = xs[i], ys[i]
 		m++
 	}
-	res := make([]int32, n)
+	res := sc.res[:n]
 	for j := 0; j < m; j++ {
 		res[j] = ix.locateID(sx[j], sy[j])
 	}
@@ -106,4 +111,23 @@ func (ix *Index) leafID(g *Grid) int {
 		return i
 	}
 	return -1
+}
+
+// batchScratch holds LocateBatch's working arrays between calls, so that a
+// stream of batches does not allocate and clear them again each time.
+type batchScratch struct {
+	keys, tmp []uint64
+	sx, sy    []float64
+	res       []int32
+}
+
+var batchScratchPool = sync.Pool{New: func() any { return new(batchScratch) }}
+
+func (sc *batchScratch) grow(n int) {
+	if cap(sc.keys) >= n {
+		return
+	}
+	sc.keys, sc.tmp = make([]uint64, n), make([]uint64, n)
+	sc.sx, sc.sy = make([]float64, n), make([]float64, n)
+	sc.res = make([]int32, n)
 }

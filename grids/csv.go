@@ -182,7 +182,7 @@ type csvBatch struct {
 }
 
 func newCSVBatch(n int) *csvBatch {
-	return &csvBatch{idStart: make([]int, 1, n+1), xs: make([]float64, 0, n), ys: make([]float64, 0, n),
+	return &csvBatch{ids: make([]byte, 0, 8*n), idStart: make([]int, 1, n+1), xs: make([]float64, 0, n), ys: make([]float64, 0, n),
 		bad: make([]bool, 0, n), out: make([]int32, n), snapped: make([]bool, n)}
 }
 
