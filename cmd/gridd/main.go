@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -160,7 +161,8 @@ func printUsage(w io.Writer, cmds []*command) {
 	fmt.Fprintln(w, "gridd: spatial analytics for city grid management (网格化管理)")
 	fmt.Fprintln(w, "\nusage: gridd COMMAND [flags] [args]\n\ncommands:")
 	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		first, _, _ := strings.Cut(c.summary, "\n")
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, first)
 	}
 	fmt.Fprintln(w, "\nRun 'gridd COMMAND --help' for a command's flags.")
 }
