@@ -58,8 +58,8 @@ type Match struct {
 // which no nudge keeps inside, belongs to the covering grid with the
 // smallest code. The rule is deterministic and gives every point of the
 // jurisdiction exactly one grid. Where grids overlap (a set that fails
-// validation, which publishing refuses unless forced) a point in the overlap gets one of
-// them, always the same one for the same set.
+// validation, which publishing refuses unless forced) a point in the
+// overlap gets one of them, always the same one for the same set.
 type Index struct {
 	set    *Set
 	leaves []*Grid // sorted by code; a leaf's id is its position
