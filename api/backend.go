@@ -37,7 +37,6 @@ func OpenBackend(ctx context.Context, st store.Store, log *slog.Logger) (*Backen
 	b := &Backend{
 		Store:     st,
 		Registry:  grids.NewRegistry(grids.IndexOptions{}),
-		Columns:   incidents.NewColumns(),
 		Catalogue: incidents.Builtin(),
 		log:       log,
 	}
@@ -45,13 +44,11 @@ func OpenBackend(ctx context.Context, st store.Store, log *slog.Logger) (*Backen
 		return nil, err
 	}
 	start := time.Now()
-	err := st.ScanIncidents(ctx, func(inc *incidents.Incident) error {
-		_, err := b.Columns.Append(inc)
-		return err
-	})
+	cols, err := store.LoadColumns(ctx, st)
 	if err != nil {
-		return nil, fmt.Errorf("load incidents: %w", err)
+		return nil, err
 	}
+	b.Columns = cols
 	log.Info("loaded incidents", "count", b.Columns.Len(), "ms", time.Since(start).Milliseconds(), "column_bytes", b.Columns.Bytes())
 	return b, nil
 }
@@ -209,49 +206,15 @@ func (b *Backend) apply(ctx context.Context, ev store.Event) error {
 		if err := b.ReloadSets(ctx); err != nil {
 			return err
 		}
-		if ev.Kind == store.EventResync {
-			return b.syncIncidents(ctx, nil)
-		}
 	case store.EventIncidents, store.EventIncidentUpdated:
 		if ev.Local {
-			return nil
+			return nil // already applied in memory by this server
 		}
-		return b.syncIncidents(ctx, ev.IDs)
-	}
-	return nil
-}
-
-// syncIncidents brings the columns up to date for ids (all when nil).
-func (b *Backend) syncIncidents(ctx context.Context, ids []int64) error {
-	apply := func(inc *incidents.Incident) error {
-		if ok, err := b.Columns.Update(inc); err != nil || ok {
-			return err
-		}
-		_, err := b.Columns.Append(inc)
-		return err
-	}
-	if ids == nil {
-		if err := b.Store.ScanIncidents(ctx, apply); err != nil {
-			return err
-		}
-		b.bump()
+	default:
 		return nil
 	}
-	q := store.IncidentQuery{IDs: ids, Limit: store.MaxLimit}
-	for {
-		page, next, err := b.Store.QueryIncidents(ctx, q)
-		if err != nil {
-			return err
-		}
-		for _, inc := range page {
-			if err := apply(inc); err != nil {
-				return err
-			}
-		}
-		if next == "" {
-			break
-		}
-		q.Cursor = next
+	if err := store.SyncColumns(ctx, b.Store, b.Columns, ev); err != nil {
+		return err
 	}
 	b.bump()
 	return nil
