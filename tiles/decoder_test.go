@@ -23,18 +23,8 @@ import (
 
 // The tiles are read back by published decoders: @mapbox/vector-tile (the
 // reader behind Mapbox GL and MapLibre) through testdata/decoder, and
-// GDAL's MVT driver through ogrinfo and ogr2ogr. A missing tool skips its
-// test, unless GRIDD_REQUIRE_DECODERS=1 (CI), where it fails.
-
-func requireDecoders() bool { return os.Getenv("GRIDD_REQUIRE_DECODERS") == "1" }
-
-func missingTool(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if requireDecoders() {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
+// GDAL's MVT driver through ogrinfo and ogr2ogr. A missing tool fails its
+// test (`make test` installs them): a green run always includes them.
 
 // outsideTile is one tile written for the outside decoders.
 type outsideTile struct {
@@ -134,13 +124,13 @@ type jsTile struct {
 func TestOutsideDecoderMapboxVectorTile(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		missingTool(t, "node not found: %v", err)
+		t.Fatalf("node not found (make test installs it): %v", err)
 	}
 	dir, _ := filepath.Abs(filepath.Join("testdata", "decoder"))
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@mapbox", "vector-tile")); err != nil {
 		cmd := exec.Command("npm", "ci", "--prefix", dir, "--no-audit", "--no-fund")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			missingTool(t, "npm ci --prefix %s: %v\n%s", dir, err, out)
+			t.Fatalf("npm ci --prefix %s: %v\n%s", dir, err, out)
 		}
 	}
 	tiles, outsidePts := renderOutsideTiles(t)
@@ -315,7 +305,7 @@ type ogrCollection struct {
 func TestOutsideDecoderGDAL(t *testing.T) {
 	for _, tool := range []string{"ogrinfo", "ogr2ogr"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			missingTool(t, "%s not found (apt-get install -y gdal-bin): %v", tool, err)
+			t.Fatalf("%s not found (make test installs gdal-bin): %v", tool, err)
 		}
 	}
 	tiles, _ := renderOutsideTiles(t)
