@@ -14,7 +14,6 @@ import (
 	"github.com/gridd/gridd/api"
 	"github.com/gridd/gridd/fixtures"
 	"github.com/gridd/gridd/incidents"
-	"github.com/gridd/gridd/store"
 )
 
 func serveCommand() *command {
@@ -52,14 +51,14 @@ func serve(ctx context.Context, log *slog.Logger, addr, data, db string, demo bo
 		return err
 	}
 	defer st.Close()
-	if demo {
-		if err := loadDemo(ctx, log, st); err != nil {
-			return err
-		}
-	}
 	b, err := api.OpenBackend(ctx, st, log)
 	if err != nil {
 		return err
+	}
+	if demo {
+		if err := loadDemo(ctx, log, b); err != nil {
+			return err
+		}
 	}
 	keys, err := st.ListKeys(ctx)
 	if err != nil {
@@ -120,9 +119,10 @@ func isLoopback(a net.Addr) bool {
 // first incident.
 var demoFrom = time.Date(2025, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
-// loadDemo fills an empty store with the demo city and its incidents.
-func loadDemo(ctx context.Context, log *slog.Logger, st store.Store) error {
-	sets, err := st.ListGridSets(ctx)
+// loadDemo fills an empty store with the demo city and its incidents,
+// through b so that what it holds in memory follows.
+func loadDemo(ctx context.Context, log *slog.Logger, b *api.Backend) error {
+	sets, err := b.Store.ListGridSets(ctx)
 	if err != nil {
 		return err
 	}
@@ -132,10 +132,6 @@ func loadDemo(ctx context.Context, log *slog.Logger, st store.Store) error {
 	}
 	start := time.Now()
 	city, recs, err := fixtures.Demo()
-	if err != nil {
-		return err
-	}
-	b, err := api.OpenBackend(ctx, st, log)
 	if err != nil {
 		return err
 	}
