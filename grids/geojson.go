@@ -94,22 +94,63 @@ func reservedProp(k string) bool {
 // the error an *ImportError listing them all in file order. A file that is
 // not JSON or not a FeatureCollection gives a plain error.
 //
-// The file is streamed: features are split off as they are read, then
-// decoded into orb geometry (see decodeGeometry) and checked by one worker
-// per CPU. Numbers in Attrs are float64. Positions with more than two
-// numbers keep the first two.
+// The file is read into memory and its features are decoded and checked on
+// every CPU (see readFeatureCollectionFast). A file that reader does not
+// take as it is, such as one that is not valid JSON, is read again with
+// encoding/json (see scanFeatureCollection), which words the errors. Numbers
+// in Attrs are float64. Positions with more than two numbers keep the first
+// two.
 func ReadGeoJSON(r io.Reader, opt ImportOptions) ([]*Grid, error) {
+	return readGeoJSON(r, opt, true)
+}
+
+// readGeoJSON is ReadGeoJSON; with fast false it reads with encoding/json
+// alone, the reference the fast reader is tested against.
+func readGeoJSON(r io.Reader, opt ImportOptions, fast bool) ([]*Grid, error) {
 	crs, err := geo.ParseCRS(string(opt.CRS))
 	if err != nil {
 		return nil, fmt.Errorf("read grids: %w", err)
 	}
+	var gs []*Grid
+	var errs [][]FeatureError
+	done := false
+	if fast {
+		data, rerr := readAllHinted(r)
+		if rerr == nil {
+			gs, errs, _, done = readFeatureCollectionFast(data, crs, fastChunkSize(len(data)))
+		}
+		// What was read is read again, then the reader's error if it had one.
+		r = bytes.NewReader(data)
+		if rerr != nil {
+			r = io.MultiReader(r, errorReader{rerr})
+		}
+	}
+	if !done {
+		gs, errs, err = readFeatureCollection(r, crs)
+		if err != nil {
+			return nil, fmt.Errorf("read grids: %w", err)
+		}
+	}
+	return finishImport(gs, errs)
+}
+
+// readFeatureCollection streams the file through encoding/json: features
+// are split off as they are read, then decoded into orb geometry (see
+// decodeGeometry) and checked by one worker per CPU. It returns every
+// feature's grid and problems in file order.
+func readFeatureCollection(r io.Reader, crs geo.CRS) ([]*Grid, [][]FeatureError, error) {
 	p := startFeaturePipeline(crs)
-	err = scanFeatureCollection(json.NewDecoder(r), p.add)
+	err := scanFeatureCollection(json.NewDecoder(r), p.add)
 	gs, errs := p.wait()
 	if err != nil {
-		return nil, fmt.Errorf("read grids: %w", err)
+		return nil, nil, err
 	}
+	return gs, errs, nil
+}
 
+// finishImport checks the hierarchy of the features read and gives the
+// grids, or an *ImportError listing every problem in file order.
+func finishImport(gs []*Grid, errs [][]FeatureError) ([]*Grid, error) {
 	// The hierarchy is checked over every feature whose code and level could
 	// be read, so a bad geometry does not hide a bad parent.
 	var ranked []*Grid
@@ -135,6 +176,11 @@ func ReadGeoJSON(r io.Reader, opt ImportOptions) ([]*Grid, error) {
 	return gs, nil
 }
 
+// errorReader fails every read with err.
+type errorReader struct{ err error }
+
+func (r errorReader) Read([]byte) (int, error) { return 0, r.err }
+
 // featureDoc is a feature split into its members, each still raw JSON, so
 // that one bad feature cannot stop the others from being read and judged.
 // The geometry is split too: see decodeGeometry. Like orb/geojson's own
@@ -143,6 +189,7 @@ type featureDoc struct {
 	Type       json.RawMessage `json:"type"`
 	Geometry   *geometryDoc    `json:"geometry"`
 	Properties json.RawMessage `json:"properties"`
+	props      map[string]any  // Properties already decoded, by the fast reader
 	notObject  string          // the JSON kind of a feature that is not an object
 	memberErr  error           // a member of the wrong JSON kind
 }
@@ -152,6 +199,7 @@ type geometryDoc struct {
 	Type        json.RawMessage `json:"type"`
 	Coordinates json.RawMessage `json:"coordinates"`
 	Geometries  json.RawMessage `json:"geometries"`
+	parsed      orb.Geometry    // Coordinates already decoded, by the fast reader
 }
 
 // scanFeatureCollection walks the top level of the file, handing each
@@ -184,17 +232,8 @@ func scanFeatureCollection(dec *json.Decoder, add func(featureDoc)) error {
 			}
 			for dec.More() {
 				var doc featureDoc
-				if err := dec.Decode(&doc); err != nil {
-					var ute *json.UnmarshalTypeError
-					if !errors.As(err, &ute) {
-						return jsonFileError(err)
-					}
-					// The decoder has read past the value: carry on.
-					if ute.Field == "" {
-						doc = featureDoc{notObject: ute.Value}
-					} else {
-						doc.memberErr = err
-					}
+				if err := keepTypeError(&doc, dec.Decode(&doc)); err != nil {
+					return jsonFileError(err)
 				}
 				add(doc)
 			}
@@ -221,6 +260,22 @@ func scanFeatureCollection(dec *json.Decoder, add func(featureDoc)) error {
 		return fmt.Errorf("not a GeoJSON FeatureCollection: type is %s", jsonString(typ))
 	case !sawFeatures:
 		return errors.New(`not a GeoJSON FeatureCollection: no "features" array`)
+	}
+	return nil
+}
+
+// keepTypeError records in doc a type error from decoding it, after which
+// the decoder has read past the value and reading can carry on. It returns
+// any other error.
+func keepTypeError(doc *featureDoc, err error) error {
+	var ute *json.UnmarshalTypeError
+	if err == nil || !errors.As(err, &ute) {
+		return err
+	}
+	if ute.Field == "" {
+		*doc = featureDoc{notObject: ute.Value}
+	} else {
+		doc.memberErr = err
 	}
 	return nil
 }
@@ -345,8 +400,7 @@ func readFeature(i int, doc *featureDoc, crs geo.CRS) (*Grid, []FeatureError) {
 		fail("feature is %s, not an object", article(doc.notObject))
 		return nil, errs
 	}
-	var typ any
-	if json.Unmarshal(doc.Type, &typ) != nil || typ != "Feature" {
+	if !jsonStringIs(doc.Type, "Feature") {
 		fail(`member "type" is %s, want "Feature"`, jsonValue(doc.Type))
 	}
 	if doc.memberErr != nil {
@@ -354,12 +408,14 @@ func readFeature(i int, doc *featureDoc, crs geo.CRS) (*Grid, []FeatureError) {
 		return nil, errs
 	}
 
-	var props map[string]any
-	if isNull(doc.Properties) {
-		props = map[string]any{}
-	} else if err := json.Unmarshal(doc.Properties, &props); err != nil {
-		fail("properties: %s", jsonReason(err))
-		return nil, errs
+	props := doc.props // decoded already by the fast reader, if not nil
+	if props == nil {
+		if isNull(doc.Properties) {
+			props = map[string]any{}
+		} else if err := json.Unmarshal(doc.Properties, &props); err != nil {
+			fail("properties: %s", jsonReason(err))
+			return nil, errs
+		}
 	}
 	readProperties(props, g, fail)
 
@@ -390,6 +446,9 @@ func readFeature(i int, doc *featureDoc, crs geo.CRS) (*Grid, []FeatureError) {
 // the object again would scan every coordinate twice more, a third of the
 // time of a large import. Every other type goes through orb/geojson whole.
 func decodeGeometry(gd *geometryDoc) (orb.Geometry, string) {
+	if gd.parsed != nil {
+		return gd.parsed, ""
+	}
 	var typ any
 	_ = json.Unmarshal(gd.Type, &typ)
 	switch typ {
@@ -421,6 +480,15 @@ func decodeGeometry(gd *geometryDoc) (orb.Geometry, string) {
 		return nil, "geometry: " + geometryReason(gd.Type, err)
 	}
 	return g.Geometry(), ""
+}
+
+// jsonStringIs tells whether raw JSON is the string s.
+func jsonStringIs(raw json.RawMessage, s string) bool {
+	if len(raw) == len(s)+2 && raw[0] == '"' && raw[len(raw)-1] == '"' && string(raw[1:len(raw)-1]) == s {
+		return true
+	}
+	var v any
+	return json.Unmarshal(raw, &v) == nil && v == s
 }
 
 // isNull tells whether a member is absent or JSON null.
@@ -552,7 +620,10 @@ func checkPolygons(mp orb.MultiPolygon, crs geo.CRS) []string {
 		if len(reasons) > 0 {
 			continue
 		}
-		shellBound := poly[0].Bound()
+		var shellBound orb.Bound
+		if len(poly) > 1 {
+			shellBound = poly[0].Bound()
+		}
 		for ri, hole := range poly[1:] {
 			if p, ok := holeOutside(poly[0], shellBound, hole); ok {
 				reasons = append(reasons, fmt.Sprintf("%s is not inside the exterior ring (vertex %s)", ringName(pi, ri+1), place(p)))
