@@ -101,9 +101,10 @@ func NormalizePolygon(p orb.Polygon) orb.Polygon {
 	return out
 }
 
-// bruteForceMax is the vertex count up to which RingSelfIntersects compares
-// every pair of segments; beyond it a sort-and-sweep prunes the pairs.
-const bruteForceMax = 64
+// bruteForceMax is the vertex count up to which RingSelfIntersects sweeps
+// with its arrays on the stack (smallSweepHits); beyond it the general
+// sweep allocates.
+const bruteForceMax = 128
 
 // RingSelfIntersects reports whether a ring is not simple, and a place where
 // it is not: two non-adjacent edges that cross, touch (a vertex on another
@@ -111,10 +112,12 @@ const bruteForceMax = 64
 // back on each other. Repeated consecutive vertices are ignored, and the
 // ring may be closed or not. Orientation tests are exact (filtered floating
 // point with an exact fallback), so collinear and touching cases are decided
-// correctly. Rings of more than 64 vertices are swept along their longer
-// axis, so only edges whose boxes overlap are compared: near O(n log n) for
-// real boundaries, though a ring whose every edge spans most of it (a
-// zigzag) still costs O(n²) box tests.
+// correctly. Rings are swept (those of more than 128 vertices along their
+// longer axis), so only edges whose boxes overlap are compared: near
+// O(n log n) for real boundaries, though a ring whose every edge spans most
+// of it (a zigzag) still costs O(n²) box tests. When a ring is not simple,
+// the place named is the first conflict in edge order for rings of up to
+// 128 vertices.
 func RingSelfIntersects(r orb.Ring) (bool, orb.Point) {
 	v := ringVertices(r)
 	n := len(v)
@@ -125,9 +128,75 @@ func RingSelfIntersects(r orb.Ring) (bool, orb.Point) {
 		// a→b→a runs along the same segment twice.
 		return true, v[1]
 	case n <= bruteForceMax:
+		if !smallSweepHits(v) {
+			return false, orb.Point{}
+		}
+		// Not simple: the pairwise test names the first conflict in edge
+		// order, as it always has.
 		return pairsSelfIntersect(v)
 	}
 	return sweepSelfIntersects(v)
+}
+
+// smallSweepHits is the sweep for rings of at most bruteForceMax vertices,
+// without allocating: edges sorted by their lowest x on the stack, each
+// compared with the edges that start before it ends. Adjacent edges are
+// always compared, as pairsSelfIntersect does. NaN coordinates, which no
+// order sorts, make it report a hit so that the pairwise test decides.
+func smallSweepHits(v []orb.Point) bool {
+	n := len(v)
+	type edge struct {
+		lo, hi, ylo, yhi float64
+		i                int
+	}
+	var edges [bruteForceMax]edge
+	var order [bruteForceMax]uint8
+	for i := range n {
+		a, b := v[i], v[(i+1)%n]
+		if a[0] != a[0] || a[1] != a[1] {
+			return true
+		}
+		e := &edges[i]
+		e.i = i
+		e.lo, e.hi = minMax(a[0], b[0])
+		e.ylo, e.yhi = minMax(a[1], b[1])
+		// Insertion sort of the indices by lo.
+		k := i
+		for k > 0 && edges[order[k-1]].lo > e.lo {
+			order[k] = order[k-1]
+			k--
+		}
+		order[k] = uint8(i)
+	}
+	for i := range n {
+		if j := i + 1; j < n {
+			if hit, _ := edgesConflict(v, i, j); hit {
+				return true
+			}
+		} else if hit, _ := edgesConflict(v, 0, n-1); hit {
+			return true
+		}
+	}
+	for a := 0; a < n; a++ {
+		ea := &edges[order[a]]
+		for b := a + 1; b < n && edges[order[b]].lo <= ea.hi; b++ {
+			eb := &edges[order[b]]
+			if ea.yhi < eb.ylo || eb.yhi < ea.ylo {
+				continue
+			}
+			i, j := ea.i, eb.i
+			if i > j {
+				i, j = j, i
+			}
+			if j == i+1 || (i == 0 && j == n-1) {
+				continue // compared above
+			}
+			if hit, _ := edgesConflict(v, i, j); hit {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pairsSelfIntersect compares every pair of edges of a small ring, boxes
@@ -201,6 +270,12 @@ func edgesConflict(v []orb.Point, i, j int) (bool, orb.Point) {
 // foldsBack reports whether the path a→b→c turns back on itself, so that the
 // edges overlap along more than their shared vertex b.
 func foldsBack(a, b, c orb.Point) (bool, orb.Point) {
+	// Edges that go on forward cannot fold back. Rounding keeps the sign
+	// of each difference and product, so for a true fold back both terms
+	// are at most zero and the test below never skips it.
+	if (b[0]-a[0])*(c[0]-b[0])+(b[1]-a[1])*(c[1]-b[1]) > 0 {
+		return false, orb.Point{}
+	}
 	if orient(a, b, c) == 0 && sameSide(a, b, c) {
 		return true, b
 	}

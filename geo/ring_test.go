@@ -217,6 +217,61 @@ func TestRingSelfIntersectsMatchesBruteForce(t *testing.T) {
 	}
 }
 
+// Rings of up to bruteForceMax vertices go through the small sweep; it
+// must find a conflict exactly when some pair of edges has one. The rings
+// sit on a coarse lattice, so touching vertices, vertices on edges,
+// collinear overlaps and fold-backs all come up, besides crossings.
+func TestSmallSweepMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	simple, hits := 0, 0
+	for iter := range 20000 {
+		n := 3 + rng.IntN(bruteForceMax-2)
+		var ring orb.Ring
+		switch iter % 4 {
+		case 0: // a star, then one vertex moved onto the lattice nearby
+			ring = starRing(rng, n, 116.4, 39.9)
+			i := rng.IntN(n)
+			ring[i] = orb.Point{math.Round(ring[i][0]*1e3) / 1e3, math.Round(ring[i][1]*1e3) / 1e3}
+			ring[n] = ring[0]
+		case 1: // random lattice points: mostly crossings and touches
+			n = 3 + rng.IntN(12)
+			for range n {
+				ring = append(ring, orb.Point{float64(rng.IntN(6)), float64(rng.IntN(6))})
+			}
+		case 2: // a star with one vertex folded back onto its edge
+			ring = starRing(rng, n, 116.4, 39.9)
+			i := 1 + rng.IntN(n-2)
+			a, b := ring[i-1], ring[i]
+			ring[i+1] = orb.Point{a[0] + (b[0]-a[0])/2, a[1] + (b[1]-a[1])/2}
+		default: // a star untouched: simple
+			ring = starRing(rng, n, 116.4, 39.9)
+		}
+		v := ringVertices(ring)
+		if len(v) < 3 || len(v) > bruteForceMax {
+			continue
+		}
+		want := bruteSelfIntersects(ring)
+		got, where := RingSelfIntersects(ring)
+		if got != want {
+			t.Fatalf("iter %d (n=%d): RingSelfIntersects says %v at %v, brute force %v: %v", iter, len(v), got, where, want, ring)
+		}
+		if got != smallSweepHits(v) {
+			t.Fatalf("iter %d: small sweep says %v, brute force %v: %v", iter, !got, got, ring)
+		}
+		if _, p := pairsSelfIntersect(v); got && where != p {
+			t.Fatalf("iter %d: conflict at %v, the pairwise test names %v", iter, where, p)
+		}
+		if got {
+			hits++
+		} else {
+			simple++
+		}
+	}
+	if simple < 5000 || hits < 5000 {
+		t.Fatalf("cases not varied enough: %d simple, %d not", simple, hits)
+	}
+}
+
 func TestRingSelfIntersectsThinRing(t *testing.T) {
 	// A long north-south ring, where a sweep along x would compare everything.
 	var ring orb.Ring
@@ -348,7 +403,9 @@ func BenchmarkRingSelfIntersects(b *testing.B) {
 		name string
 		ring orb.Ring
 	}{
+		{"boundary/n=20", noisyCircle(rng, 20)},
 		{"boundary/n=50", noisyCircle(rng, 50)},
+		{"boundary/n=80", noisyCircle(rng, 80)},
 		{"boundary/n=1000", noisyCircle(rng, 1000)},
 		{"boundary/n=20000", noisyCircle(rng, 20000)},
 		// Every edge spans half the ring's width: the sweep's worst case.
