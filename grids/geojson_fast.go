@@ -630,28 +630,24 @@ func (p *featureParser) coordinates(buf []byte, i int, typ []byte) (orb.Geometry
 
 // polygons reads a MultiPolygon's array of polygons.
 func (p *featureParser) polygons(buf []byte, i int) (int, bool) {
-	if i >= len(buf) || buf[i] != '[' {
-		return i, false
-	}
-	i = jsonSkipSpace(buf, i+1)
-	if i < len(buf) && buf[i] == ']' {
-		return i + 1, true
-	}
-	for {
-		var ok bool
-		if i, ok = p.polygon(buf, i); !ok {
-			return i, false
-		}
+	return jsonArrayOf(buf, i, func(buf []byte, i int) (int, bool) {
+		i, ok := p.polygon(buf, i)
 		p.polys = append(p.polys, len(p.rings))
-		var closed bool
-		if i, closed, ok = jsonNextElement(buf, i); !ok || closed {
-			return i, ok
-		}
-	}
+		return i, ok
+	})
 }
 
 // polygon reads a polygon's array of rings.
 func (p *featureParser) polygon(buf []byte, i int) (int, bool) {
+	return jsonArrayOf(buf, i, func(buf []byte, i int) (int, bool) {
+		i, ok := p.ring(buf, i)
+		p.rings = append(p.rings, len(p.pts))
+		return i, ok
+	})
+}
+
+// jsonArrayOf reads the array at buf[i:], each element with elem.
+func jsonArrayOf(buf []byte, i int, elem func([]byte, int) (int, bool)) (int, bool) {
 	if i >= len(buf) || buf[i] != '[' {
 		return i, false
 	}
@@ -661,10 +657,9 @@ func (p *featureParser) polygon(buf []byte, i int) (int, bool) {
 	}
 	for {
 		var ok bool
-		if i, ok = p.ring(buf, i); !ok {
+		if i, ok = elem(buf, i); !ok {
 			return i, false
 		}
-		p.rings = append(p.rings, len(p.pts))
 		var closed bool
 		if i, closed, ok = jsonNextElement(buf, i); !ok || closed {
 			return i, ok
