@@ -75,6 +75,15 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // ParseJSON reads one incident object.
 func ParseJSON(data []byte) (Input, error) {
+	if in, ok := parseFast(data); ok {
+		return in, nil
+	}
+	return parseJSONGeneral(data)
+}
+
+// parseJSONGeneral reads one incident object with encoding/json, for the
+// forms parseFast leaves to it.
+func parseJSONGeneral(data []byte) (Input, error) {
 	var in Input
 	if err := json.Unmarshal(data, &in); err != nil {
 		return Input{}, jsonError(err)

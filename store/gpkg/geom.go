@@ -42,14 +42,21 @@ func envelopeLen(indicator byte) (int, error) {
 // encodePoint writes a point without envelope, as GDAL does: the envelope
 // of a point is the point.
 func encodePoint(lon, lat float64) []byte {
-	b := make([]byte, 8+21)
-	b[0], b[1], b[2], b[3] = 'G', 'P', gpVersion, flagLittleEndian
-	binary.LittleEndian.PutUint32(b[4:], srsWGS84)
-	b[8] = 1 // WKB little endian
-	binary.LittleEndian.PutUint32(b[9:], 1)
-	binary.LittleEndian.PutUint64(b[13:], math.Float64bits(lon))
-	binary.LittleEndian.PutUint64(b[21:], math.Float64bits(lat))
-	return b
+	return appendPoint(make([]byte, 0, pointBytes), lon, lat)
+}
+
+// pointBytes is the length of an encoded point: the 8-byte header, then
+// WKB's byte order, type and two coordinates.
+const pointBytes = 8 + 1 + 4 + 16
+
+// appendPoint appends encodePoint(lon, lat).
+func appendPoint(b []byte, lon, lat float64) []byte {
+	b = append(b, 'G', 'P', gpVersion, flagLittleEndian)
+	b = binary.LittleEndian.AppendUint32(b, srsWGS84)
+	b = append(b, 1) // WKB little endian
+	b = binary.LittleEndian.AppendUint32(b, 1)
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(lon))
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(lat))
 }
 
 // encodeGeometry writes g with an XY envelope (the empty flag and no

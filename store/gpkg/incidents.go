@@ -22,15 +22,13 @@ const incidentColumns = `fid, geom, external_id, category, source, description, 
 CAST(deadline AS TEXT), CAST(filed_at AS TEXT), CAST(dispatched_at AS TEXT), CAST(handled_at AS TEXT), CAST(closed_at AS TEXT),
 reworks, extended`
 
-// insertColumns are the columns an insert binds, in order.
-const insertColumns = "geom, external_id, category, source, description, reported_at, grid_code, status, deadline, filed_at, dispatched_at, handled_at, closed_at, reworks, extended"
+// insertColumns are the columns an insert writes, in the order
+// appendInsertValues gives them.
+var insertColumns = []string{"geom", "external_id", "category", "source", "description", "reported_at", "grid_code",
+	"status", "deadline", "filed_at", "dispatched_at", "handled_at", "closed_at", "reworks", "extended"}
 
-const insertArity = 15
-
-// rowsPerInsert is how many incidents one multi-row INSERT carries: large
-// enough to spread the statement overhead, well under SQLite's 32766 bound
-// variables.
-const rowsPerInsert = 256
+// historyColumns are the columns a history insert writes, in order.
+var historyColumns = []string{"incident_id", "at", "by", "from_status", "to_status", "note"}
 
 // bulkIndexThreshold is the batch size from which the R-tree is filled by
 // the store (rtree.go) rather than by the per-row trigger; below it, the
@@ -49,55 +47,24 @@ func (s *Store) InsertIncidents(ctx context.Context, incs []*incidents.Incident)
 		store.NormalizeIncident(inc)
 	}
 	// The transaction runs on a dedicated connection so that the row inserts
-	// can use the driver connection directly (insertRows).
+	// can use the driver connection directly (bulkInsert).
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("insert incidents: %w", err)
 	}
 	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
+	// A large batch is first written without looking its external ids up,
+	// one index probe a row: the unique index refuses a stored id all the
+	// same, which rolls the transaction back at once, and the batch then
+	// runs again with the look-up. New incidents, what an import mostly
+	// brings, so cost one probe instead of two; a batch sent again costs a
+	// false start.
+	lookUp := len(incs) < bulkIndexThreshold
+	results, fresh, err := insertBatch(ctx, conn, incs, lookUp)
+	if !lookUp && isUniqueViolation(err) {
+		results, fresh, err = insertBatch(ctx, conn, incs, true)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("insert incidents: %w", err)
-	}
-	defer tx.Rollback()
-
-	results := make([]store.InsertResult, len(incs))
-	fresh, err := resolveExisting(ctx, tx, incs, results)
-	if err != nil {
-		return nil, fmt.Errorf("insert incidents: %w", err)
-	}
-	bulk := len(fresh) >= bulkIndexThreshold
-	if bulk {
-		// The rows are indexed below in one pass instead of row by row.
-		if _, err := tx.ExecContext(ctx, "DROP TRIGGER rtree_incidents_geom_insert"); err != nil {
-			return nil, fmt.Errorf("insert incidents: %w", err)
-		}
-	}
-	if err := insertRows(ctx, conn, incs, fresh, results); err != nil {
-		return nil, fmt.Errorf("insert incidents: %w", err)
-	}
-	if bulk {
-		if err := indexPoints(ctx, tx, incs, fresh, results); err != nil {
-			return nil, fmt.Errorf("insert incidents: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, rtreeInsertTrigger("incidents", "geom", "fid")); err != nil {
-			return nil, fmt.Errorf("insert incidents: %w", err)
-		}
-	}
-	if err := insertHistory(ctx, tx, incs, fresh, results); err != nil {
-		return nil, fmt.Errorf("insert incidents: %w", err)
-	}
-	if len(fresh) > 0 {
-		ext := [4]float64{incs[fresh[0]].Lon, incs[fresh[0]].Lon, incs[fresh[0]].Lat, incs[fresh[0]].Lat}
-		for _, i := range fresh {
-			ext[0], ext[1] = min(ext[0], incs[i].Lon), max(ext[1], incs[i].Lon)
-			ext[2], ext[3] = min(ext[2], incs[i].Lat), max(ext[3], incs[i].Lat)
-		}
-		if err := touchContents(ctx, tx, "incidents", &ext); err != nil {
-			return nil, fmt.Errorf("insert incidents: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("insert incidents: %w", err)
 	}
 	ids := make([]int64, 0, len(fresh))
@@ -113,10 +80,69 @@ func (s *Store) InsertIncidents(ctx context.Context, incs []*incidents.Incident)
 	return results, nil
 }
 
-// resolveExisting fills results for the incidents whose external id is
-// stored already or repeated earlier in the batch, and returns the indexes
-// of the others, which are to be inserted.
-func resolveExisting(ctx context.Context, tx *sql.Tx, incs []*incidents.Incident, results []store.InsertResult) ([]int, error) {
+// insertBatch writes incs in one transaction on conn and returns their
+// results and the indexes of those inserted. Without lookUp it takes every
+// external id for new, and a stored one fails the transaction with a
+// unique constraint violation.
+func insertBatch(ctx context.Context, conn *sql.Conn, incs []*incidents.Incident, lookUp bool) ([]store.InsertResult, []int, error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+
+	results := make([]store.InsertResult, len(incs))
+	stored := map[string]int64{}
+	if lookUp {
+		if stored, err = storedExternalIDs(ctx, tx, incs); err != nil {
+			return nil, nil, err
+		}
+	}
+	fresh := resolveExisting(incs, stored, results)
+	var index *pointIndex
+	if len(fresh) >= bulkIndexThreshold {
+		// The rows are indexed below in one pass instead of row by row.
+		if _, err := tx.ExecContext(ctx, "DROP TRIGGER rtree_incidents_geom_insert"); err != nil {
+			return nil, nil, err
+		}
+		if index, err = startPointIndex(ctx, tx, incs, fresh); err != nil {
+			return nil, nil, err
+		}
+		defer index.close()
+	}
+	if err := conn.Raw(func(dc any) error { return insertRows(ctx, dc, incs, fresh, results) }); err != nil {
+		return nil, nil, err
+	}
+	if index != nil {
+		if err := index.finish(ctx, fresh, results); err != nil {
+			return nil, nil, err
+		}
+		if _, err := tx.ExecContext(ctx, rtreeInsertTrigger("incidents", "geom", "fid")); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := conn.Raw(func(dc any) error { return insertHistory(ctx, dc, incs, fresh, results) }); err != nil {
+		return nil, nil, err
+	}
+	if len(fresh) > 0 {
+		ext := [4]float64{incs[fresh[0]].Lon, incs[fresh[0]].Lon, incs[fresh[0]].Lat, incs[fresh[0]].Lat}
+		for _, i := range fresh {
+			ext[0], ext[1] = min(ext[0], incs[i].Lon), max(ext[1], incs[i].Lon)
+			ext[2], ext[3] = min(ext[2], incs[i].Lat), max(ext[3], incs[i].Lat)
+		}
+		if err := touchContents(ctx, tx, "incidents", &ext); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, nil, err
+	}
+	return results, fresh, nil
+}
+
+// storedExternalIDs looks up which external ids of incs are stored, and
+// their incidents' ids.
+func storedExternalIDs(ctx context.Context, tx *sql.Tx, incs []*incidents.Incident) (map[string]int64, error) {
 	var ext []string
 	for _, inc := range incs {
 		if inc.ExternalID != "" {
@@ -124,30 +150,38 @@ func resolveExisting(ctx context.Context, tx *sql.Tx, incs []*incidents.Incident
 		}
 	}
 	stored := map[string]int64{}
-	if len(ext) > 0 {
-		arr, err := json.Marshal(ext)
-		if err != nil {
-			return nil, err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT i.fid, i.external_id FROM json_each(?) j
-JOIN incidents i ON i.external_id = j.value`, string(arr))
-		if err != nil {
-			return nil, fmt.Errorf("look up external ids: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			var e string
-			if err := rows.Scan(&id, &e); err != nil {
-				return nil, fmt.Errorf("look up external ids: %w", err)
-			}
-			stored[e] = id
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("look up external ids: %w", err)
-		}
+	if len(ext) == 0 {
+		return stored, nil
 	}
-	firstInBatch := map[string]int{}
+	arr, err := json.Marshal(ext)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT i.fid, i.external_id FROM json_each(?) j
+JOIN incidents i ON i.external_id = j.value`, string(arr))
+	if err != nil {
+		return nil, fmt.Errorf("look up external ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var e string
+		if err := rows.Scan(&id, &e); err != nil {
+			return nil, fmt.Errorf("look up external ids: %w", err)
+		}
+		stored[e] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up external ids: %w", err)
+	}
+	return stored, nil
+}
+
+// resolveExisting fills results for the incidents whose external id is
+// stored already or repeated earlier in the batch, and returns the indexes
+// of the others, which are to be inserted.
+func resolveExisting(incs []*incidents.Incident, stored map[string]int64, results []store.InsertResult) []int {
+	firstInBatch := make(map[string]int, len(incs))
 	fresh := make([]int, 0, len(incs))
 	for i, inc := range incs {
 		if inc.ExternalID == "" {
@@ -165,145 +199,149 @@ JOIN incidents i ON i.external_id = j.value`, string(arr))
 		firstInBatch[inc.ExternalID] = i
 		fresh = append(fresh, i)
 	}
-	return fresh, nil
+	return fresh
 }
 
-// insertRows inserts the fresh incidents with multi-row INSERTs. The writer
-// holds the database's write lock for the whole transaction, so the rows of
-// one statement get consecutive ids ending at last_insert_rowid.
-//
-// The statements run on the driver connection under conn's open
-// transaction: database/sql would allocate and convert a fresh argument
-// list of thousands of values for every statement, which costs as much as
-// a tenth of the insert and feeds the garbage collector.
-func insertRows(ctx context.Context, conn *sql.Conn, incs []*incidents.Incident, fresh []int, results []store.InsertResult) error {
-	return conn.Raw(func(dc any) error {
-		prep, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
-			return fmt.Errorf("driver connection %T cannot prepare", dc)
-		}
-		var full driver.StmtExecContext
-		defer func() {
-			if full != nil {
-				full.(driver.Stmt).Close()
-			}
-		}()
-		args := make([]driver.NamedValue, 0, rowsPerInsert*insertArity)
-		for start := 0; start < len(fresh); start += rowsPerInsert {
-			chunk := fresh[start:min(start+rowsPerInsert, len(fresh))]
-			args = args[:0]
-			for _, i := range chunk {
-				args = appendInsertArgs(args, incs[i])
-			}
-			st := full
-			if len(chunk) < rowsPerInsert || full == nil {
-				ds, err := prep.PrepareContext(ctx, insertSQL(len(chunk)))
-				if err != nil {
-					return err
-				}
-				ex, ok := ds.(driver.StmtExecContext)
-				if !ok {
-					ds.Close()
-					return fmt.Errorf("driver statement %T cannot execute with a context", ds)
-				}
-				if len(chunk) == rowsPerInsert {
-					full = ex
-				} else {
-					defer ds.Close()
-				}
-				st = ex
-			}
-			res, err := st.ExecContext(ctx, args)
-			if err != nil {
-				return err
-			}
-			last, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			first := last - int64(len(chunk)) + 1
-			for k, i := range chunk {
-				results[i] = store.InsertResult{ID: first + int64(k), Created: true}
-			}
-		}
-		for i, r := range results {
-			if r.ID < 0 { // a repeat of an external id earlier in the batch
-				results[i] = store.InsertResult{ID: results[-r.ID-1].ID}
-			}
-		}
-		return nil
-	})
-}
-
-func indexPoints(ctx context.Context, tx *sql.Tx, incs []*incidents.Incident, fresh []int, results []store.InsertResult) error {
-	rt, err := newRtreeBatch(ctx, tx, "rtree_incidents_geom")
+// insertRows inserts the fresh incidents with multi-row INSERTs on the
+// driver connection dc and fills their results.
+func insertRows(ctx context.Context, dc any, incs []*incidents.Incident, fresh []int, results []store.InsertResult) error {
+	ins, err := newBulkInsert(dc, "incidents", insertColumns)
 	if err != nil {
 		return err
 	}
-	defer rt.close()
-	cells := make([]rcell, len(fresh))
-	for k, i := range fresh {
-		cells[k] = rcell{id: results[i].ID, box: boxOf(incs[i].Lon, incs[i].Lon, incs[i].Lat, incs[i].Lat)}
+	defer ins.close()
+	arity := len(insertColumns)
+	next := 0
+	feed := newChunkFeed(len(fresh), arity, func(vals []driver.Value, a *arena) []driver.Value {
+		next++
+		return appendInsertValues(vals, a, incs[fresh[next-1]])
+	})
+	defer feed.close()
+	for start := 0; ; {
+		c, ok := feed.next()
+		if !ok {
+			break
+		}
+		first, err := ins.exec(ctx, c.vals, c.shared)
+		if err != nil {
+			return err
+		}
+		rows := len(c.vals) / arity
+		feed.recycle(c)
+		for k, i := range fresh[start : start+rows] {
+			results[i] = store.InsertResult{ID: first + int64(k), Created: true}
+		}
+		start += rows
 	}
-	if err := rt.insertPoints(ctx, cells); err != nil {
+	for i, r := range results {
+		if r.ID < 0 { // a repeat of an external id earlier in the batch
+			results[i] = store.InsertResult{ID: results[-r.ID-1].ID}
+		}
+	}
+	return nil
+}
+
+// pointIndex enters a batch's points into the incidents R-tree in bulk
+// (rtree.go). It starts before the rows are inserted and tiles their
+// points into leaves on another goroutine meanwhile, each cell holding its
+// row's place in fresh until the row has its id.
+type pointIndex struct {
+	rt     *rtreeBatch
+	cells  []rcell
+	leaves chan [][]rcell // nil where the root is a leaf, whose rows join the packing
+}
+
+func startPointIndex(ctx context.Context, tx *sql.Tx, incs []*incidents.Incident, fresh []int) (*pointIndex, error) {
+	rt, err := newRtreeBatch(ctx, tx, "rtree_incidents_geom")
+	if err != nil {
+		return nil, err
+	}
+	p := &pointIndex{rt: rt, cells: make([]rcell, len(fresh))}
+	for k, i := range fresh {
+		p.cells[k] = rcell{id: int64(k), box: boxOf(incs[i].Lon, incs[i].Lon, incs[i].Lat, incs[i].Lat)}
+	}
+	if rt.depth > 0 {
+		p.leaves = make(chan [][]rcell, 1)
+		go func() { p.leaves <- rt.pack(p.cells) }()
+	}
+	return p, nil
+}
+
+// finish enters the points, now that results holds their rows' ids, and
+// writes the tree.
+func (p *pointIndex) finish(ctx context.Context, fresh []int, results []store.InsertResult) error {
+	var err error
+	if p.leaves == nil {
+		for k := range p.cells {
+			p.cells[k].id = results[fresh[p.cells[k].id]].ID
+		}
+		err = p.rt.insertPoints(ctx, p.cells)
+	} else {
+		leaves := <-p.leaves
+		for _, leaf := range leaves {
+			for j := range leaf {
+				leaf[j].id = results[fresh[leaf[j].id]].ID
+			}
+		}
+		err = p.rt.insertLeaves(ctx, leaves)
+	}
+	if err != nil {
 		return err
 	}
-	return rt.flush(ctx)
+	return p.rt.flush(ctx)
 }
 
-// insertSQL is a multi-row INSERT. OR ROLLBACK spares SQLite the statement
-// journal (a copy of every page the statement touches, kept to undo just
-// that statement on a constraint failure): any failure here fails the whole
-// batch, and its transaction is rolled back either way.
-func insertSQL(rows int) string {
-	var b strings.Builder
-	b.WriteString("INSERT OR ROLLBACK INTO incidents (" + insertColumns + ") VALUES ")
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", insertArity), ",") + ")"
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(row)
-	}
-	return b.String()
-}
+func (p *pointIndex) close() { p.rt.close() }
 
-// appendInsertArgs appends the insertColumns of inc as driver values,
-// numbered on from the arguments already in args.
-func appendInsertArgs(args []driver.NamedValue, inc *incidents.Incident) []driver.NamedValue {
+// appendInsertValues appends the insertColumns of inc as driver values,
+// with its times and point carved from a.
+func appendInsertValues(vals []driver.Value, a *arena, inc *incidents.Incident) []driver.Value {
 	var extended int64
 	if inc.Extended {
 		extended = 1
 	}
-	for _, v := range [insertArity]driver.Value{
-		encodePoint(inc.Lon, inc.Lat), nullString(inc.ExternalID), inc.Category, nullString(string(inc.Source)),
-		nullString(inc.Description), fmtTime(inc.ReportedAt), nullString(inc.GridCode), string(inc.Status),
-		fmtTimePtr(inc.Deadline), fmtTimePtr(inc.FiledAt), fmtTimePtr(inc.DispatchedAt), fmtTimePtr(inc.HandledAt),
-		fmtTimePtr(inc.ClosedAt), int64(inc.Reworks), extended,
-	} {
-		args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
-	}
-	return args
+	return append(vals,
+		a.point(inc.Lon, inc.Lat), nullString(inc.ExternalID), inc.Category, nullString(string(inc.Source)),
+		nullString(inc.Description), a.time(inc.ReportedAt), nullString(inc.GridCode), string(inc.Status),
+		a.timePtr(inc.Deadline), a.timePtr(inc.FiledAt), a.timePtr(inc.DispatchedAt), a.timePtr(inc.HandledAt),
+		a.timePtr(inc.ClosedAt), int64(inc.Reworks), extended)
 }
 
-func insertHistory(ctx context.Context, tx *sql.Tx, incs []*incidents.Incident, fresh []int, results []store.InsertResult) error {
-	var st *sql.Stmt
+// insertHistory inserts the history of the fresh incidents on the driver
+// connection dc.
+func insertHistory(ctx context.Context, dc any, incs []*incidents.Incident, fresh []int, results []store.InsertResult) error {
+	rows := 0
 	for _, i := range fresh {
-		for _, h := range incs[i].History {
-			if st == nil {
-				var err error
-				st, err = tx.PrepareContext(ctx, "INSERT INTO incident_history (incident_id, at, by, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?)")
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-			}
-			if _, err := st.ExecContext(ctx, results[i].ID, fmtTime(h.At), nullString(h.By), nullString(string(h.From)), string(h.To), nullString(h.Note)); err != nil {
-				return fmt.Errorf("history: %w", err)
-			}
-		}
+		rows += len(incs[i].History)
 	}
-	return nil
+	if rows == 0 {
+		return nil
+	}
+	ins, err := newBulkInsert(dc, "incident_history", historyColumns)
+	if err != nil {
+		return err
+	}
+	defer ins.close()
+	k, h := 0, 0 // the next row is entry h of incident fresh[k]
+	feed := newChunkFeed(rows, len(historyColumns), func(vals []driver.Value, a *arena) []driver.Value {
+		for h == len(incs[fresh[k]].History) {
+			k, h = k+1, 0
+		}
+		i, t := fresh[k], incs[fresh[k]].History[h]
+		h++
+		return append(vals, results[i].ID, a.time(t.At), nullString(t.By), nullString(string(t.From)), string(t.To), nullString(t.Note))
+	})
+	defer feed.close()
+	for {
+		c, ok := feed.next()
+		if !ok {
+			return nil
+		}
+		if _, err := ins.exec(ctx, c.vals, c.shared); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		feed.recycle(c)
+	}
 }
 
 type scanner interface{ Scan(...any) error }

@@ -1,14 +1,15 @@
 package gpkg
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
-	"sort"
-	"strings"
+	"slices"
+	"strconv"
 )
 
 // Batch insertion into a SQLite R-tree.
@@ -201,7 +202,16 @@ func (b *rtreeBatch) insertPoints(ctx context.Context, cells []rcell) error {
 		b.depth = 1
 		b.dirty[rtreeRootNode] = true
 	}
-	for _, leaf := range b.pack(cells) {
+	return b.insertLeaves(ctx, b.pack(cells))
+}
+
+// insertLeaves adds leaves that pack made of new rows, the root being an
+// inner node already.
+func (b *rtreeBatch) insertLeaves(ctx context.Context, leaves [][]rcell) error {
+	if b.depth == 0 {
+		return fmt.Errorf("r-tree %s: leaves packed apart from the rows of a leaf root", b.name)
+	}
+	for _, leaf := range leaves {
 		n := b.newNode(leaf, 0)
 		if err := b.insertEntry(ctx, rcell{id: n.no, box: boxOfCells(leaf)}, 1); err != nil {
 			return err
@@ -212,20 +222,30 @@ func (b *rtreeBatch) insertPoints(ctx context.Context, cells []rcell) error {
 
 // pack tiles cells into leaves by Sort-Tile-Recursive: vertical slices by
 // x, then runs by y. Leaves are filled evenly, so none holds fewer than a
-// third of a node (SQLite's minimum) once there are a few dozen cells.
+// third of a node (SQLite's minimum) once there are a few dozen cells. It
+// reads nothing of b but the node size, and may run on another goroutine
+// while b is not in use.
 func (b *rtreeBatch) pack(cells []rcell) [][]rcell {
 	m := b.maxCells
 	nLeaves := (len(cells) + m - 1) / m
-	slices := int(math.Ceil(math.Sqrt(float64(nLeaves))))
-	sort.Slice(cells, func(i, j int) bool { return cells[i].box[0]+cells[i].box[1] < cells[j].box[0]+cells[j].box[1] })
+	nSlices := int(math.Ceil(math.Sqrt(float64(nLeaves))))
+	slices.SortFunc(cells, byCentre(0))
 	var leaves [][]rcell
-	for _, slice := range evenParts(cells, slices) {
-		sort.Slice(slice, func(i, j int) bool { return slice[i].box[2]+slice[i].box[3] < slice[j].box[2]+slice[j].box[3] })
+	for _, slice := range evenParts(cells, nSlices) {
+		slices.SortFunc(slice, byCentre(2))
 		for _, leaf := range evenParts(slice, (len(slice)+m-1)/m) {
 			leaves = append(leaves, append(make([]rcell, 0, m+1), leaf...))
 		}
 	}
 	return leaves
+}
+
+// byCentre orders cells by the centre of their boxes on the axis (0 for
+// x, 2 for y).
+func byCentre(axis int) func(a, b rcell) int {
+	return func(a, b rcell) int {
+		return cmp.Compare(a.box[axis]+a.box[axis+1], b.box[axis]+b.box[axis+1])
+	}
 }
 
 // evenParts cuts s into n runs whose lengths differ by at most one.
@@ -298,9 +318,7 @@ func (b *rtreeBatch) split(path []*rnode, k int) {
 	if spread(cells, 2) > spread(cells, 0) {
 		axis = 2
 	}
-	sort.Slice(cells, func(i, j int) bool {
-		return cells[i].box[axis]+cells[i].box[axis+1] < cells[j].box[axis]+cells[j].box[axis+1]
-	})
+	slices.SortFunc(cells, byCentre(axis))
 	half := len(cells) / 2
 	left := append(make([]rcell, 0, b.maxCells+1), cells[:half]...)
 	right := append(make([]rcell, 0, b.maxCells+1), cells[half:]...)
@@ -392,25 +410,36 @@ func (b *rtreeBatch) flush(ctx context.Context) error {
 	return b.writeMap(ctx, "_parent", "nodeno, parentnode", b.parents)
 }
 
+// writeMap writes the map m into the shadow table of the suffix, whose
+// key and value columns cols names. Each run of consecutive keys (a
+// batch's new rows have consecutive ids) goes in one statement as a JSON
+// array of values, which costs about half of binding two parameters a
+// row.
 func (b *rtreeBatch) writeMap(ctx context.Context, suffix, cols string, m map[int64]int64) error {
-	const perStmt = 500
 	keys := make([]int64, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] }) // appends to the B-tree in order
-	args := make([]any, 0, 2*perStmt)
-	for start := 0; start < len(keys); start += perStmt {
-		chunk := keys[start:min(start+perStmt, len(keys))]
-		args = args[:0]
-		for _, k := range chunk {
-			args = append(args, k, m[k])
+	slices.Sort(keys) // appends to the B-tree in order
+	q := `INSERT OR REPLACE INTO "` + b.name + suffix + `" (` + cols + `) SELECT ?1 + key, value FROM json_each(?2)`
+	var vals []byte
+	for start := 0; start < len(keys); {
+		end := start + 1
+		for end < len(keys) && keys[end] == keys[end-1]+1 {
+			end++
 		}
-		q := `INSERT OR REPLACE INTO "` + b.name + suffix + `" (` + cols + `) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?,?),", len(chunk)), ",")
-		if _, err := b.tx.ExecContext(ctx, q, args...); err != nil {
+		vals = append(vals[:0], '[')
+		for i, k := range keys[start:end] {
+			if i > 0 {
+				vals = append(vals, ',')
+			}
+			vals = strconv.AppendInt(vals, m[k], 10)
+		}
+		vals = append(vals, ']')
+		if _, err := b.tx.ExecContext(ctx, q, keys[start], string(vals)); err != nil {
 			return fmt.Errorf("r-tree %s: write %s: %w", b.name, suffix, err)
 		}
+		start = end
 	}
 	return nil
 }
