@@ -138,9 +138,7 @@ func (b *Backend) Ingest(ctx context.Context, items []IngestItem, by string) ([]
 		if inc.GridCode == "" {
 			inc.GridCode = b.Geocode(inc.Lon, inc.Lat, inc.ReportedAt)
 		}
-		if len(inc.History) == 0 {
-			inc.History = []incidents.Transition{{At: inc.ReportedAt, By: by, To: inc.Status, Note: "reported via " + string(inc.Source)}}
-		}
+		inc.StartHistory(by)
 		incs = append(incs, inc)
 	}
 	if bad {

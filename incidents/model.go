@@ -50,6 +50,14 @@ type Incident struct {
 }
 
 // Transition is one entry of an incident's status history.
+// StartHistory gives an incident that arrives without history its first
+// entry: reported by by at reported_at, in the status it arrived with.
+func (inc *Incident) StartHistory(by string) {
+	if len(inc.History) == 0 {
+		inc.History = []Transition{{At: inc.ReportedAt, By: by, To: inc.Status, Note: "reported via " + string(inc.Source)}}
+	}
+}
+
 type Transition struct {
 	At   time.Time
 	By   string

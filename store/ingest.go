@@ -25,6 +25,10 @@ type IngestOptions struct {
 	// CRS is the coordinate system of inputs that name none (the --crs
 	// flag); "" is WGS84.
 	CRS string
+	// By is who an incident that arrives without history is reported by,
+	// in its first history entry (see incidents.Incident.StartHistory);
+	// default "ingest".
+	By string
 	// BatchSize is the number of incidents per transaction; default 5000.
 	BatchSize int
 	// AllOrNothing refuses the whole input when any line is bad and then
@@ -83,6 +87,9 @@ func Ingest(ctx context.Context, s Store, r io.Reader, opt IngestOptions) (Inges
 	}
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 5000
+	}
+	if opt.By == "" {
+		opt.By = "ingest"
 	}
 	var (
 		stats   IngestStats
@@ -158,6 +165,7 @@ func Ingest(ctx context.Context, s Store, r io.Reader, opt IngestOptions) (Inges
 		if opt.Locate != nil {
 			inc.GridCode = opt.Locate(inc.Lon, inc.Lat, inc.ReportedAt)
 		}
+		inc.StartHistory(opt.By)
 		if opt.AllOrNothing {
 			if invalid.Total == 0 {
 				all = append(all, inc)

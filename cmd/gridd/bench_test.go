@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +16,7 @@ import (
 	"github.com/gridd/gridd/fixtures"
 	"github.com/gridd/gridd/grids"
 	"github.com/gridd/gridd/internal/pgtest"
+	"github.com/gridd/gridd/store/storetest"
 )
 
 // BenchmarkPostGISGeocode50k joins random points to the 50,000-grid demo
@@ -53,4 +60,50 @@ func BenchmarkPostGISGeocode50k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*n/time.Since(start).Seconds(), "points/s")
 	b.ReportMetric(float64(leaves), "grids")
+}
+
+// BenchmarkImportIncidents runs `gridd import incidents` on 100,000
+// incidents into a fresh GeoPackage holding a 2,000-grid city: the whole
+// command, its checking pass and opening the store included. "reports" are
+// new reports as the hotline and the apps send them (one history entry
+// each); "past-cases" are the demo's closed cases with their whole
+// workflow history (about five entries each).
+func BenchmarkImportIncidents(b *testing.B) {
+	dir := b.TempDir()
+	const n = 100000
+	gridd := func(args ...string) string {
+		var out, errs bytes.Buffer
+		if code := run(context.Background(), &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errs}, args); code != 0 {
+			b.Fatalf("gridd %v: %s", args, errs.String())
+		}
+		return out.String()
+	}
+	gridd("demo-data", "--out", dir, "--grids", "2000", "--incidents", strconv.Itoa(n))
+	reports := filepath.Join(dir, "reports.ndjson")
+	if err := os.WriteFile(reports, storetest.NDJSON(n), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	runs := 0
+	for _, c := range []struct{ name, file string }{
+		{"reports", reports},
+		{"past-cases", filepath.Join(dir, fixtures.IncidentsFile)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var elapsed time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				runs++
+				db := filepath.Join(dir, fmt.Sprintf("city%d.gpkg", runs))
+				gridd("import", "grids", filepath.Join(dir, fixtures.GridsFile), "--publish", "--from", "2020-01-01T00:00:00Z", "--data", db)
+				b.StartTimer()
+				start := time.Now()
+				out := gridd("import", "incidents", c.file, "--data", db)
+				elapsed += time.Since(start)
+				if !strings.HasPrefix(out, strconv.Itoa(n)+" incidents imported") {
+					b.Fatalf("import: %q", out)
+				}
+			}
+			b.ReportMetric(float64(b.N)*n/elapsed.Seconds(), "incidents/s")
+		})
+	}
 }

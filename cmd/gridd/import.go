@@ -18,6 +18,7 @@ import (
 	"github.com/gridd/gridd/geo"
 	"github.com/gridd/gridd/grids"
 	"github.com/gridd/gridd/incidents"
+	"github.com/gridd/gridd/store"
 )
 
 func importCommand() *command {
@@ -128,10 +129,9 @@ func importIncidents(ctx context.Context, e *env, data, db, file string, c geo.C
 		return err
 	}
 	cat := incidents.Builtin()
-	withCRS := func(in *incidents.Input) {
-		if in.CRS == "" && c != geo.WGS84 {
-			in.CRS = string(c)
-		}
+	crsName := "" // for lines that name no CRS; "" is WGS84
+	if c != geo.WGS84 {
+		crsName = string(c)
 	}
 	// Pass 1 checks every line, so that a bad file imports nothing.
 	f, err := os.Open(file)
@@ -144,7 +144,9 @@ func importIncidents(ctx context.Context, e *env, data, db, file string, c geo.C
 	err = incidents.Parse(r, format, func(line int, in incidents.Input, perr error) error {
 		lines++
 		if perr == nil {
-			withCRS(&in)
+			if in.CRS == "" {
+				in.CRS = crsName
+			}
 			_, perr = in.Validate(cat)
 		}
 		if perr != nil {
@@ -177,49 +179,27 @@ func importIncidents(ctx context.Context, e *env, data, db, file string, c geo.C
 	}
 	r, done = progressReader(e, f, "importing")
 	defer done()
-	var created, existing int
-	items := make([]api.IngestItem, 0, importBatch)
-	flush := func() error {
-		if len(items) == 0 {
-			return nil
-		}
-		res, err := b.Ingest(ctx, items, incidents.ImportedBy)
-		if err != nil {
-			for _, x := range res {
-				if x.Error != "" {
-					return fmt.Errorf("line %d: %s", x.Line, x.Error)
-				}
-			}
-			return err
-		}
-		for _, x := range res {
-			if x.Created {
-				created++
-			} else {
-				existing++
-			}
-		}
-		items = items[:0]
-		return nil
-	}
+	// Pass 2 goes through the store's ingest pipeline: lines are parsed,
+	// checked and geocoded on one goroutine while the batch before is
+	// stored on another.
 	start := time.Now()
-	err = incidents.Parse(r, format, func(line int, in incidents.Input, perr error) error {
-		if perr != nil {
-			return fmt.Errorf("line %d: %w", line, perr)
-		}
-		withCRS(&in)
-		items = append(items, api.IngestItem{Line: line, Input: in})
-		if len(items) == importBatch {
-			return flush()
-		}
-		return nil
+	var changed error // a line that pass 1 found good and pass 2 not
+	res, err := store.Ingest(ctx, st, r, store.IngestOptions{
+		Format: format, Catalogue: cat, CRS: crsName, BatchSize: importBatch,
+		Locate: b.Geocode, By: incidents.ImportedBy,
+		OnInvalid: func(err error) {
+			if changed == nil {
+				changed = fmt.Errorf("%w (did the file change while it was imported?)", err)
+			}
+		},
 	})
 	if err == nil {
-		err = flush()
+		err = changed
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w (batches before this one are stored)", file, err)
 	}
+	created, existing := res.Created, res.Existing
 	fmt.Fprintf(e.stdout, "%d incidents imported, %d already present (by external id), %.0f/s\n",
 		created, existing, float64(created+existing)/time.Since(start).Seconds())
 	return nil
