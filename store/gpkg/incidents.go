@@ -121,7 +121,11 @@ func insertBatch(ctx context.Context, conn *sql.Conn, incs []*incidents.Incident
 			return nil, nil, err
 		}
 	}
-	if err := conn.Raw(func(dc any) error { return insertHistory(ctx, dc, incs, fresh, results) }); err != nil {
+	by, started, rest := splitStarted(incs, fresh)
+	if err := insertStartedHistory(ctx, tx, by, started, results); err != nil {
+		return nil, nil, err
+	}
+	if err := conn.Raw(func(dc any) error { return insertHistory(ctx, dc, incs, rest, results) }); err != nil {
 		return nil, nil, err
 	}
 	if len(fresh) > 0 {
@@ -305,6 +309,48 @@ func appendInsertValues(vals []driver.Value, a *arena, inc *incidents.Incident) 
 		nullString(inc.Description), a.time(inc.ReportedAt), nullString(inc.GridCode), string(inc.Status),
 		a.timePtr(inc.Deadline), a.timePtr(inc.FiledAt), a.timePtr(inc.DispatchedAt), a.timePtr(inc.HandledAt),
 		a.timePtr(inc.ClosedAt), int64(inc.Reworks), extended)
+}
+
+// splitStarted splits the fresh incidents into those whose whole history
+// is the entry incidents.Incident.StartHistory gives them, all by one
+// author by, and the rest.
+func splitStarted(incs []*incidents.Incident, fresh []int) (by string, started, rest []int) {
+	for _, i := range fresh {
+		inc := incs[i]
+		if len(inc.History) == 1 && inc.Source != "" {
+			t := inc.History[0]
+			if (len(started) == 0 || t.By == by) && t.By != "" && t.From == "" && t.To == inc.Status &&
+				t.At.Equal(inc.ReportedAt) && t.Note == "reported via "+string(inc.Source) {
+				by = t.By
+				started = append(started, i)
+				continue
+			}
+		}
+		rest = append(rest, i)
+	}
+	return by, started, rest
+}
+
+// insertStartedHistory writes the first history entry of incidents that
+// splitStarted found to have only that one, copying it from their rows
+// just inserted: one statement for each run of consecutive ids, nothing
+// bound a row. The text is what insertHistory would write: the same time
+// format, status and source.
+func insertStartedHistory(ctx context.Context, tx *sql.Tx, by string, started []int, results []store.InsertResult) error {
+	const q = `INSERT OR ROLLBACK INTO incident_history (incident_id, at, by, from_status, to_status, note)
+SELECT fid, reported_at, ?1, NULL, status, 'reported via ' || source FROM incidents WHERE fid BETWEEN ?2 AND ?3 ORDER BY fid`
+	for k := 0; k < len(started); {
+		first := results[started[k]].ID
+		n := 1
+		for k+n < len(started) && results[started[k+n]].ID == first+int64(n) {
+			n++
+		}
+		if _, err := tx.ExecContext(ctx, q, by, first, first+int64(n)-1); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		k += n
+	}
+	return nil
 }
 
 // insertHistory inserts the history of the fresh incidents on the driver
