@@ -23,10 +23,12 @@ run() { # name pkg regex benchtime
 GOMAXPROCS_BENCH=1 run geocode ./grids 'LocateBatch50k|GeocodeCSV50k' 5x
 GOMAXPROCS_BENCH=1 run geocode-single ./grids 'LocateOneByOne50k' 3000000x
 run load-grids ./grids 'NewIndex50k|IndexHeap50k|LoadAndIndex50k' 3x
+GOMAXPROCS_BENCH=2 run geocode-2cores ./grids 'GeocodeCSV50k' 5x
 run postgis-geocode ./cmd/gridd 'PostGISGeocode50k' 3x
 run store-gpkg ./store/gpkg 'IngestNDJSON|InsertIncidents|LoadColumns' 3x
 run load-grids-store ./store/gpkg 'LoadGridSetAndIndex50k' 3x
 run store-postgis ./store/postgis '.' 3x
+run import ./cmd/gridd 'ImportIncidents' 2x
 run incidents ./incidents '.' 1s
 run hotspot ./hotspot 'GiStar1M|Neighbours1M|Emerging100kx52|KDEBinned' 3x
 run analytics ./api 'Analytics' 10x
@@ -46,6 +48,7 @@ echo "== summary (medians)"
 echo "geocode batch, 1 core, 50k grids: ${ours:-?} points/s"
 echo "geocode one by one, 1 core:        $(metric geocode-single BenchmarkLocateOneByOne50k points/s) points/s"
 echo "gridd geocode CSV, 1 core:         $(metric geocode BenchmarkGeocodeCSV50k points/s) points/s"
+echo "gridd geocode CSV, 2 cores:        $(metric geocode-2cores BenchmarkGeocodeCSV50k points/s) points/s"
 echo "PostGIS ST_Covers join, 2 cores:   ${pg:-?} points/s"
 if [ -n "$ours" ] && [ -n "$pg" ]; then
 	awk -v a="$ours" -v b="$pg" 'BEGIN {printf "ratio gridd/PostGIS:              %.1fx\n", a/b}'
@@ -53,3 +56,9 @@ fi
 echo "index 50k grids:                   $(metric load-grids BenchmarkNewIndex50k ns/op) ns, $(metric load-grids BenchmarkIndexHeap50k heap-MB) MB heap"
 echo "load GeoJSON + index 50k grids:    $(metric load-grids BenchmarkLoadAndIndex50k ns/op) ns"
 echo "load from GeoPackage + index 50k:  $(metric load-grids-store BenchmarkLoadGridSetAndIndex50k ns/op) ns"
+echo "NDJSON ingest, GeoPackage:         $(metric store-gpkg BenchmarkIngestNDJSON incidents/s) incidents/s, $(metric store-gpkg BenchmarkIngestNDJSON cpu-us/incident) CPU-us each"
+echo "NDJSON ingest, PostGIS:            $(metric store-postgis BenchmarkIngestNDJSON incidents/s) incidents/s"
+echo "gridd import incidents (reports):  $(metric import BenchmarkImportIncidents/reports incidents/s) incidents/s"
+echo "gridd import incidents (past):     $(metric import BenchmarkImportIncidents/past-cases incidents/s) incidents/s"
+echo "load 1M incidents, GeoPackage:     $(metric store-gpkg BenchmarkLoadColumns ns/op) ns, $(metric store-gpkg BenchmarkLoadColumns column-bytes/incident) bytes an incident"
+echo "load 1M incidents, PostGIS:        $(metric store-postgis BenchmarkLoadColumns ns/op) ns"
