@@ -16,15 +16,7 @@ import (
 // hierarchy, closed simple rings with RFC 7946 winding, finite WGS84
 // coordinates, and a lossless round trip through WriteGeoJSON.
 func FuzzReadGeoJSON(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.geojson"))
-	bad, _ := filepath.Glob(filepath.Join("testdata", "bad", "*.geojson"))
-	for _, name := range append(seeds, bad...) {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addGeoJSONSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		gs, err := ReadGeoJSON(bytes.NewReader(data), ImportOptions{})
 		if err != nil {
@@ -72,4 +64,18 @@ func FuzzReadGeoJSON(f *testing.F) {
 			t.Fatal("round trip changed the grids")
 		}
 	})
+}
+
+// addGeoJSONSeeds seeds a fuzz test with the GeoJSON files of testdata,
+// good and bad.
+func addGeoJSONSeeds(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.geojson"))
+	bad, _ := filepath.Glob(filepath.Join("testdata", "bad", "*.geojson"))
+	for _, name := range append(seeds, bad...) {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 }

@@ -366,25 +366,7 @@ func (p *featureParser) splitFeature(i int) (doc featureDoc, end int, ok bool) {
 	if i >= len(data) || data[i] != '{' {
 		return doc, i, false
 	}
-	var seen [3]bool
-	i = jsonSkipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return doc, i + 1, true
-	}
-	for {
-		key, end, escaped, valid := jsonScanKey(data, i)
-		if !valid || escaped {
-			return doc, i, false
-		}
-		i = jsonSkipSpace(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return doc, i, false
-		}
-		i = jsonSkipSpace(data, i+1)
-		m := memberIndex(key, featureMembers)
-		if m == -2 || m >= 0 && seen[m] {
-			return doc, i, false
-		}
+	end, ok = jsonMembers(data, i, featureMembers, func(m, i int) (end int, valid bool) {
 		switch m {
 		case 0:
 			end, valid = jsonSkipValue(data, i, 0)
@@ -400,29 +382,14 @@ func (p *featureParser) splitFeature(i int) (doc featureDoc, end int, ok bool) {
 			case i < len(data) && data[i] == '{':
 				doc.Geometry, end, valid = p.splitGeometry(i)
 			case bytes.HasPrefix(data[i:], []byte("null")):
-				doc.Geometry, end = nil, i+4
-			default:
-				valid = false
+				doc.Geometry, end, valid = nil, i+4, true
 			}
 		default:
 			end, valid = jsonSkipValue(data, i, 0)
 		}
-		if !valid {
-			return doc, i, false
-		}
-		if m >= 0 {
-			seen[m] = true
-		}
-		i = jsonSkipSpace(data, end)
-		if i < len(data) && data[i] == ',' {
-			i = jsonSkipSpace(data, i+1)
-			continue
-		}
-		if i < len(data) && data[i] == '}' {
-			return doc, i + 1, true
-		}
-		return doc, i, false
-	}
+		return end, valid
+	})
+	return doc, end, ok
 }
 
 // splitGeometry splits the geometry object at data[i:] if it is in the common
@@ -430,25 +397,7 @@ func (p *featureParser) splitFeature(i int) (doc featureDoc, end int, ok bool) {
 func (p *featureParser) splitGeometry(i int) (*geometryDoc, int, bool) {
 	data := p.data
 	gd := &geometryDoc{}
-	var seen [3]bool
-	i = jsonSkipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return gd, i + 1, true
-	}
-	for {
-		key, end, escaped, valid := jsonScanKey(data, i)
-		if !valid || escaped {
-			return nil, i, false
-		}
-		i = jsonSkipSpace(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return nil, i, false
-		}
-		i = jsonSkipSpace(data, i+1)
-		m := memberIndex(key, geometryMembers)
-		if m == -2 || m >= 0 && seen[m] {
-			return nil, i, false
-		}
+	end, ok := jsonMembers(data, i, geometryMembers, func(m, i int) (end int, valid bool) {
 		switch m {
 		case 0:
 			end, valid = jsonSkipValue(data, i, 1)
@@ -457,6 +406,8 @@ func (p *featureParser) splitGeometry(i int) (*geometryDoc, int, bool) {
 			// Decoded as read when the type came first.
 			if gd.parsed, end = p.coordinates(data, i, gd.Type); gd.parsed == nil {
 				end, valid = jsonSkipValue(data, i, 1)
+			} else {
+				valid = true
 			}
 			gd.Coordinates = data[i:end]
 		case 2:
@@ -465,8 +416,48 @@ func (p *featureParser) splitGeometry(i int) (*geometryDoc, int, bool) {
 		default:
 			end, valid = jsonSkipValue(data, i, 1)
 		}
-		if !valid {
-			return nil, i, false
+		return end, valid
+	})
+	if !ok {
+		return nil, end, false
+	}
+	if gd.parsed == nil && gd.Coordinates != nil {
+		// The coordinates came before the type.
+		if g, cend := p.coordinates(gd.Coordinates, 0, gd.Type); cend == len(gd.Coordinates) {
+			gd.parsed = g
+		}
+	}
+	return gd, end, true
+}
+
+// jsonMembers reads the members of the object whose '{' is at data[i],
+// handing the start of each value to member with the index of its name in
+// names (-1 for another name); member returns where the value ends. ok is
+// false for an escaped or repeated name (of names), a name memberIndex
+// refuses, a value member refuses, or a syntax error.
+func jsonMembers(data []byte, i int, names []string, member func(m, i int) (int, bool)) (end int, ok bool) {
+	var seenBuf [4]bool // names are few
+	seen := seenBuf[:len(names)]
+	i = jsonSkipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		key, end, escaped, valid := jsonScanKey(data, i)
+		if !valid || escaped {
+			return i, false
+		}
+		i = jsonSkipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return i, false
+		}
+		i = jsonSkipSpace(data, i+1)
+		m := memberIndex(key, names)
+		if m == -2 || m >= 0 && seen[m] {
+			return i, false
+		}
+		if end, valid = member(m, i); !valid {
+			return i, false
 		}
 		if m >= 0 {
 			seen[m] = true
@@ -477,17 +468,10 @@ func (p *featureParser) splitGeometry(i int) (*geometryDoc, int, bool) {
 			continue
 		}
 		if i < len(data) && data[i] == '}' {
-			break
+			return i + 1, true
 		}
-		return nil, i, false
+		return i, false
 	}
-	if gd.parsed == nil && gd.Coordinates != nil {
-		// The coordinates came before the type.
-		if g, end := p.coordinates(gd.Coordinates, 0, gd.Type); end == len(gd.Coordinates) {
-			gd.parsed = g
-		}
-	}
-	return gd, i + 1, true
 }
 
 // jsonDecodeObject decodes the JSON object at buf[i:], at a nesting of depth,

@@ -507,15 +507,7 @@ func FuzzFastReader(f *testing.F) {
 	for _, tt := range fastReaderCases {
 		f.Add([]byte(tt.input))
 	}
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.geojson"))
-	bad, _ := filepath.Glob(filepath.Join("testdata", "bad", "*.geojson"))
-	for _, name := range append(seeds, bad...) {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addGeoJSONSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFastMatches(t, data, geo.WGS84)
 	})
