@@ -92,11 +92,7 @@ func (b *Backend) ReloadSets(ctx context.Context) error {
 
 // Geocode finds the grid of a WGS84 point at a time; "" when none.
 func (b *Backend) Geocode(lon, lat float64, at time.Time) string {
-	ix, err := b.Registry.At(at)
-	if err != nil {
-		return ""
-	}
-	return ix.LocateCode(lon, lat)
+	return b.Registry.LocateCode(lon, lat, at)
 }
 
 // IngestItem is one incident of a batch and where it came from.

@@ -115,6 +115,16 @@ func (r *Registry) At(t time.Time) (*Index, error) {
 	return v.index(r.opt)
 }
 
+// LocateCode gives the code of the leaf grid holding a point under the set
+// in force at t; "" outside every grid or when no set is in force.
+func (r *Registry) LocateCode(lon, lat float64, t time.Time) string {
+	ix, err := r.At(t)
+	if err != nil {
+		return ""
+	}
+	return ix.LocateCode(lon, lat)
+}
+
 // Current is At(time.Now()).
 func (r *Registry) Current() (*Index, error) { return r.At(time.Now()) }
 

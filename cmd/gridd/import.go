@@ -170,7 +170,7 @@ func importIncidents(ctx context.Context, e *env, data, db, file string, c geo.C
 		return err
 	}
 	defer st.Close()
-	b, err := api.OpenBackend(ctx, st, slog.New(slog.DiscardHandler))
+	reg, err := loadRegistry(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func importIncidents(ctx context.Context, e *env, data, db, file string, c geo.C
 	var changed error // a line that pass 1 found good and pass 2 not
 	res, err := store.Ingest(ctx, st, r, store.IngestOptions{
 		Format: format, Catalogue: cat, CRS: crsName, BatchSize: importBatch,
-		Locate: b.Geocode, By: incidents.ImportedBy,
+		Locate: reg.LocateCode, By: incidents.ImportedBy,
 		OnInvalid: func(err error) {
 			if changed == nil {
 				changed = fmt.Errorf("%w (did the file change while it was imported?)", err)

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
 
-	"github.com/gridd/gridd/api"
 	"github.com/gridd/gridd/grids"
 	"github.com/gridd/gridd/store"
 	"github.com/gridd/gridd/store/gpkg"
@@ -35,10 +33,25 @@ func openRegistry(ctx context.Context, data, db string) (*grids.Registry, func()
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := api.OpenBackend(ctx, st, slog.New(slog.DiscardHandler))
+	reg, err := loadRegistry(ctx, st)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
-	return b.Registry, func() { st.Close() }, nil
+	return reg, func() { st.Close() }, nil
+}
+
+// loadRegistry indexes the store's published grid sets, and nothing else:
+// the commands that only geocode do not load the incidents as the server
+// does.
+func loadRegistry(ctx context.Context, st store.Store) (*grids.Registry, error) {
+	sets, err := store.PublishedSets(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	reg := grids.NewRegistry(grids.IndexOptions{})
+	if err := reg.Replace(sets); err != nil {
+		return nil, err
+	}
+	return reg, nil
 }
