@@ -462,15 +462,10 @@ func jsonMembers(data []byte, i int, names []string, member func(m, i int) (int,
 		if m >= 0 {
 			seen[m] = true
 		}
-		i = jsonSkipSpace(data, end)
-		if i < len(data) && data[i] == ',' {
-			i = jsonSkipSpace(data, i+1)
-			continue
+		var closed bool
+		if i, closed, valid = jsonNext(data, end, '}'); !valid || closed {
+			return i, valid
 		}
-		if i < len(data) && data[i] == '}' {
-			return i + 1, true
-		}
-		return i, false
 	}
 }
 
@@ -500,14 +495,12 @@ func jsonDecodeObject(buf []byte, i, depth int) (m map[string]any, end int, ok b
 			return nil, end, false
 		}
 		m[string(key)] = v
-		if i = jsonSkipSpace(buf, end); i < len(buf) && buf[i] == ',' {
-			i = jsonSkipSpace(buf, i+1)
-			continue
+		var closed bool
+		if i, closed, ok = jsonNext(buf, end, '}'); !ok {
+			return nil, i, false
+		} else if closed {
+			return m, i, true
 		}
-		if i < len(buf) && buf[i] == '}' {
-			return m, i + 1, true
-		}
-		return nil, i, false
 	}
 }
 
@@ -543,14 +536,12 @@ func jsonDecodeAny(buf []byte, i, depth int) (v any, end int, ok bool) {
 				return nil, i, false
 			}
 			a = append(a, v)
-			if i = jsonSkipSpace(buf, i); i < len(buf) && buf[i] == ',' {
-				i = jsonSkipSpace(buf, i+1)
-				continue
+			var closed bool
+			if i, closed, ok = jsonNext(buf, i, ']'); !ok {
+				return nil, i, false
+			} else if closed {
+				return a, i, true
 			}
-			if i < len(buf) && buf[i] == ']' {
-				return a, i + 1, true
-			}
-			return nil, i, false
 		}
 	case 't':
 		end, ok = jsonSkipLiteral(buf, i, "true")
@@ -645,7 +636,7 @@ func jsonArrayOf(buf []byte, i int, elem func([]byte, int) (int, bool)) (int, bo
 			return i, false
 		}
 		var closed bool
-		if i, closed, ok = jsonNextElement(buf, i); !ok || closed {
+		if i, closed, ok = jsonNext(buf, i, ']'); !ok || closed {
 			return i, ok
 		}
 	}
@@ -698,15 +689,16 @@ func (p *featureParser) ring(buf []byte, i int) (int, bool) {
 	}
 }
 
-// jsonNextElement reads on from the end of an array element at buf[i:] to
-// the start of the next one, or past the closing ']' of the array.
-func jsonNextElement(buf []byte, i int) (next int, closed, ok bool) {
+// jsonNext reads past the separator after an element of an array or
+// object that closes with close: next is where the following element
+// starts, or, with closed, where the array or object ends.
+func jsonNext(buf []byte, i int, close byte) (next int, closed, ok bool) {
 	i = jsonSkipSpace(buf, i)
 	if i >= len(buf) {
 		return i, false, false
 	}
 	switch buf[i] {
-	case ']':
+	case close:
 		return i + 1, true, true
 	case ',':
 		return jsonSkipSpace(buf, i+1), false, true
