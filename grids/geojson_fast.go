@@ -905,13 +905,9 @@ func jsonSkipNumber(buf []byte, i int) (int, bool) {
 	default:
 		return i, false
 	}
+	ok := true
 	if i < len(buf) && buf[i] == '.' {
-		i++
-		from := i
-		for i < len(buf) && isJSONDigit(buf[i]) {
-			i++
-		}
-		if i == from {
+		if i, ok = jsonSkipDigits(buf, i+1); !ok {
 			return i, false
 		}
 	}
@@ -920,15 +916,18 @@ func jsonSkipNumber(buf []byte, i int) (int, bool) {
 		if i < len(buf) && (buf[i] == '-' || buf[i] == '+') {
 			i++
 		}
-		from := i
-		for i < len(buf) && isJSONDigit(buf[i]) {
-			i++
-		}
-		if i == from {
-			return i, false
-		}
+		i, ok = jsonSkipDigits(buf, i)
 	}
-	return i, true
+	return i, ok
+}
+
+// jsonSkipDigits reads past a run of at least one digit.
+func jsonSkipDigits(buf []byte, i int) (int, bool) {
+	from := i
+	for i < len(buf) && isJSONDigit(buf[i]) {
+		i++
+	}
+	return i, i > from
 }
 
 // jsonSkipValue reads past the JSON value at buf[i:], checking it as
