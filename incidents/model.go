@@ -49,15 +49,21 @@ type Incident struct {
 	History      []Transition
 }
 
-// Transition is one entry of an incident's status history.
 // StartHistory gives an incident that arrives without history its first
-// entry: reported by by at reported_at, in the status it arrived with.
+// entry, FirstEntry(by).
 func (inc *Incident) StartHistory(by string) {
 	if len(inc.History) == 0 {
-		inc.History = []Transition{{At: inc.ReportedAt, By: by, To: inc.Status, Note: "reported via " + string(inc.Source)}}
+		inc.History = []Transition{inc.FirstEntry(by)}
 	}
 }
 
+// FirstEntry is the history entry of an incident reported by by: at its
+// reported_at, into the status it arrived with, noting its source.
+func (inc *Incident) FirstEntry(by string) Transition {
+	return Transition{At: inc.ReportedAt, By: by, To: inc.Status, Note: "reported via " + string(inc.Source)}
+}
+
+// Transition is one entry of an incident's status history.
 type Transition struct {
 	At   time.Time
 	By   string

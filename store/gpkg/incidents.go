@@ -312,15 +312,16 @@ func appendInsertValues(vals []driver.Value, a *arena, inc *incidents.Incident) 
 }
 
 // splitStarted splits the fresh incidents into those whose whole history
-// is the entry incidents.Incident.StartHistory gives them, all by one
-// author by, and the rest.
+// is their incidents.Incident.FirstEntry, all by one author by, and the
+// rest.
 func splitStarted(incs []*incidents.Incident, fresh []int) (by string, started, rest []int) {
 	for _, i := range fresh {
 		inc := incs[i]
 		if len(inc.History) == 1 && inc.Source != "" {
 			t := inc.History[0]
-			if (len(started) == 0 || t.By == by) && t.By != "" && t.From == "" && t.To == inc.Status &&
-				t.At.Equal(inc.ReportedAt) && t.Note == "reported via "+string(inc.Source) {
+			w := inc.FirstEntry(t.By)
+			if (len(started) == 0 || t.By == by) && t.By != "" && t.From == w.From && t.To == w.To &&
+				t.At.Equal(w.At) && t.Note == w.Note {
 				by = t.By
 				started = append(started, i)
 				continue
@@ -334,8 +335,8 @@ func splitStarted(incs []*incidents.Incident, fresh []int) (by string, started, 
 // insertStartedHistory writes the first history entry of incidents that
 // splitStarted found to have only that one, copying it from their rows
 // just inserted: one statement for each run of consecutive ids, nothing
-// bound a row. The text is what insertHistory would write: the same time
-// format, status and source.
+// bound a row. The text is what insertHistory would write for
+// FirstEntry: the same time format, status and note.
 func insertStartedHistory(ctx context.Context, tx *sql.Tx, by string, started []int, results []store.InsertResult) error {
 	const q = `INSERT OR ROLLBACK INTO incident_history (incident_id, at, by, from_status, to_status, note)
 SELECT fid, reported_at, ?1, NULL, status, 'reported via ' || source FROM incidents WHERE fid BETWEEN ?2 AND ?3 ORDER BY fid`
