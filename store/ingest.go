@@ -75,6 +75,23 @@ func (e *InvalidInputError) Error() string {
 	return fmt.Sprintf("%d invalid item(s), nothing stored: %s%s", e.Total, strings.Join(parts, "; "), more)
 }
 
+// CheckLine turns one line as incidents.Parse hands it over (its input, or
+// the error that parsing it gave) into an incident: inputs that name no
+// CRS are in crs, then the incident's checks run. An error names the line.
+func CheckLine(line int, in incidents.Input, perr error, crs string, cat *incidents.Catalogue) (*incidents.Incident, error) {
+	if perr != nil {
+		return nil, perr // Parse's errors name their line already
+	}
+	if in.CRS == "" {
+		in.CRS = crs
+	}
+	inc, err := in.Validate(cat)
+	if err != nil {
+		return nil, &incidents.LineError{Line: line, Err: err}
+	}
+	return inc, nil
+}
+
 // Ingest reads incidents from r, validates and geocodes each, and stores
 // them in batches. Parsing runs alongside the database writes, so the two
 // overlap on two cores.
@@ -141,16 +158,7 @@ func Ingest(ctx context.Context, s Store, r io.Reader, opt IngestOptions) (Inges
 
 	perr := incidents.Parse(r, opt.Format, func(line int, in incidents.Input, err error) error {
 		stats.Items++
-		var inc *incidents.Incident
-		if err == nil {
-			if in.CRS == "" {
-				in.CRS = opt.CRS
-			}
-			inc, err = in.Validate(opt.Catalogue)
-			if err != nil {
-				err = &incidents.LineError{Line: line, Err: err}
-			}
-		}
+		inc, err := CheckLine(line, in, err, opt.CRS, opt.Catalogue)
 		if err != nil {
 			stats.Invalid++
 			invalid.Total++

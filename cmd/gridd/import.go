@@ -143,16 +143,10 @@ func importIncidents(ctx context.Context, e *env, data, db, file string, c geo.C
 	bad, lines := 0, 0
 	err = incidents.Parse(r, format, func(line int, in incidents.Input, perr error) error {
 		lines++
-		if perr == nil {
-			if in.CRS == "" {
-				in.CRS = crsName
-			}
-			_, perr = in.Validate(cat)
-		}
-		if perr != nil {
+		if _, err := store.CheckLine(line, in, perr, crsName, cat); err != nil {
 			bad++
 			if bad <= 100 {
-				fmt.Fprintf(e.stderr, "%s: line %d: %v\n", file, line, perr)
+				fmt.Fprintf(e.stderr, "%s: %v\n", file, err)
 			}
 		}
 		return nil
@@ -199,8 +193,7 @@ func importIncidents(ctx context.Context, e *env, data, db, file string, c geo.C
 	if err != nil {
 		return fmt.Errorf("%s: %w (batches before this one are stored)", file, err)
 	}
-	created, existing := res.Created, res.Existing
 	fmt.Fprintf(e.stdout, "%d incidents imported, %d already present (by external id), %.0f/s\n",
-		created, existing, float64(created+existing)/time.Since(start).Seconds())
+		res.Created, res.Existing, float64(res.Created+res.Existing)/time.Since(start).Seconds())
 	return nil
 }

@@ -48,7 +48,7 @@ func TestImportIncidents(t *testing.T) {
 				t.Fatalf("import grids: %s", errs)
 			}
 			code, out, errs := gridd("import", "incidents", badFile)
-			if code == 0 || !strings.Contains(errs, "line 20001") || !strings.Contains(errs, "nothing imported") {
+			if code == 0 || !strings.Contains(errs, "line 20001") || strings.Contains(errs, "line 20001: line 20001") || !strings.Contains(errs, "nothing imported") {
 				t.Fatalf("bad file: exit %d, stderr %q", code, errs)
 			}
 			if got := countIncidents(t, where); got != 0 {
