@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"unsafe"
 
 	"github.com/gridd/gridd/geo"
 )
@@ -332,7 +331,7 @@ func (c *csvChunk) parse(opt CSVOptions, maxLine int) {
 // without quotes, two decimals of at most 15 digits within range, and '\n'
 // (or "\r\n", or the end of input). It returns where the next row starts.
 // The numbers come out bit for bit as strconv.ParseFloat gives them (see
-// parseFloat); any other row is left to slowRow.
+// fastDecimal); any other row is left to slowRow.
 func (c *csvChunk) fastRow(d []byte, pos int, crs geo.CRS, maxLine int) (int, bool) {
 	i, ok := plainID(d, pos)
 	if !ok {
@@ -404,9 +403,11 @@ func bytesEqual(u uint64, c byte) uint64 {
 	return ^((x&0x7f7f7f7f7f7f7f7f + 0x7f7f7f7f7f7f7f7f) | x) & 0x8080808080808080
 }
 
-// fastDecimal parses [-]digits[.digits] with 1 to 15 digits in all, which
-// Clinger's fast path gives exactly (see parseFloat). Runs of digits are
-// read eight bytes at a time where the block has eight bytes left.
+// fastDecimal parses [-]digits[.digits] with 1 to 15 digits in all by
+// Clinger's fast path: the digits as an integer and the power of ten are
+// both exact in float64, so one correctly rounded division gives the same
+// bits as strconv.ParseFloat. Runs of digits are read eight bytes at a time
+// where the block has eight bytes left.
 func fastDecimal(d []byte, i int) (float64, int, bool) {
 	neg := i < len(d) && d[i] == '-'
 	if neg {
@@ -650,56 +651,14 @@ func parseLonLat(lonF, latF []byte) (float64, float64, error) {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// parseFloat parses a coordinate. Plain decimals of up to 15 significant
-// digits take Clinger's fast path: the digits as an integer and the power
-// of ten are both exact in float64, so one correctly rounded division gives
-// the same bits as strconv.ParseFloat. Anything else (exponents, long
-// mantissas, signs written as '+', junk) goes to strconv.
+// parseFloat parses a coordinate: plain decimals through fastDecimal,
+// anything else (exponents, long mantissas, signs written as '+', junk)
+// through strconv, with the same bits either way.
 func parseFloat(b []byte) (float64, error) {
-	if len(b) == 0 {
-		return 0, errors.New("empty")
+	if f, end, ok := fastDecimal(b, 0); ok && end == len(b) {
+		return f, nil
 	}
-	i, neg := 0, false
-	if b[0] == '-' {
-		neg, i = true, 1
-	}
-	var mant uint64
-	digits, frac, dot := 0, 0, false
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if mant == 0 && c == '0' && !dot {
-				continue // leading zeros
-			}
-			mant = mant*10 + uint64(c-'0')
-			if mant != 0 {
-				digits++
-			}
-			if dot {
-				frac++
-			}
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
-		}
-	}
-	if digits > 15 || frac > 22 || (i == 1 && neg) || (dot && len(b) == 1+btoi(neg)) {
-		return strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
-	}
-	f := float64(mant) / pow10[frac]
-	if neg {
-		f = -f
-	}
-	return f, nil
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	return strconv.ParseFloat(string(b), 64)
 }
 
 // appendCSVField appends f, quoted when it holds a comma, a quote or a
