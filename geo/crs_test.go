@@ -223,7 +223,7 @@ func FuzzGCJ02RoundTrip(f *testing.F) {
 	f.Add(-1e308, 1e308)
 	f.Fuzz(func(t *testing.T, lon, lat float64) {
 		if math.IsNaN(lon) || math.IsNaN(lat) || math.IsInf(lon, 0) || math.IsInf(lat, 0) {
-			t.Skip()
+			return // no coordinate to transform
 		}
 		finite := func(name string, x, y float64) {
 			if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
