@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -49,8 +51,10 @@ type Match struct {
 // over the leaves' boxes (float32, rounded outward) answers general queries
 // and snapping; for the hot path a uniform table of cells, filled from the
 // same boxes, lists each cell's candidates, and marks the cells that no grid
-// edge crosses with their single owner so that most points need no polygon
-// test at all.
+// edge crosses with their single owner. A cell that edges cross is cut into
+// 8×8 sub-cells, half a byte each, which give the owner of every sub-cell
+// no edge meets. On the demo city more than nine points in ten then need no
+// polygon test at all.
 //
 // Boundary rule: a point on an edge or vertex shared by several grids
 // belongs to the grid that contains the point nudged infinitesimally east,
@@ -74,12 +78,36 @@ type Index struct {
 	codeStart              []int32
 	cells                  []uint32 // see buildCells
 	cellCand               []uint32
+	cellSub                []byte // sub-cell blocks of edge cells, see buildCells
 }
 
 const (
 	sureBit = 1 << 31
 	noCell  = 1<<32 - 1
+
+	// An edge cell is cut into subSide×subSide sub-cells, each a nibble in
+	// its block: subAny (edges cross it: test the candidates), subNone (no
+	// grid), or the position in the cell's candidate list of its owner.
+	subBits  = 3
+	subSide  = 1 << subBits
+	subBlock = subSide * subSide / 2 // bytes
+	subAny   = 14
+	subNone  = 15
+	subAll   = 1<<(subSide*subSide) - 1 // every sub-cell's bit
 )
+
+// The sub-cells with a west neighbour, and those with an east one.
+var notFirstCol, notLastCol = func() (w, e uint64) {
+	for s := 0; s < subSide*subSide; s++ {
+		if s%subSide != 0 {
+			w |= 1 << s
+		}
+		if s%subSide != subSide-1 {
+			e |= 1 << s
+		}
+	}
+	return
+}()
 
 // IndexOptions tune the cell table.
 type IndexOptions struct {
@@ -229,42 +257,18 @@ func (ix *Index) buildCells(cellsPerGrid float64) {
 	ix.invH = float64(ix.ny) / (h * (1 + 1e-9))
 	n := ix.nx * ix.ny
 
-	// Which leaves have an edge in which cell: walk every edge in steps of
-	// under half a cell and take the cells of each step's padded box. A
-	// cell no edge crosses lies wholly inside one leaf or outside all.
-	lastPoly := make([]int32, n)
-	for i := range lastPoly {
-		lastPoly[i] = -1
-	}
+	// Which leaves have an edge in which cell, and which of the cell's
+	// sub-cells the edges meet: see walkEdges. A cell no edge crosses lies
+	// wholly inside one leaf or outside all.
+	pairs, pairMask := ix.walkEdges()
 	edgeCount := make([]uint32, n+1)
-	var pairs []uint64 // cell<<32 | leaf, each pair once
-	stepX, stepY := 0.5/ix.invW, 0.5/ix.invH
-	const pad = 1e-9
-	for pi := range ix.polys {
-		p := &ix.polys[pi]
-		for ri := 0; ri+1 < len(p.ringStart); ri++ {
-			for e := p.ringStart[ri]; e+1 < p.ringStart[ri+1]; e++ {
-				a, b := p.pts[e], p.pts[e+1]
-				steps := int(math.Max(math.Abs(b[0]-a[0])/stepX, math.Abs(b[1]-a[1])/stepY)) + 1
-				for s := 0; s < steps; s++ {
-					t0, t1 := float64(s)/float64(steps), float64(s+1)/float64(steps)
-					ax, ay := a[0]+(b[0]-a[0])*t0, a[1]+(b[1]-a[1])*t0
-					bx, by := a[0]+(b[0]-a[0])*t1, a[1]+(b[1]-a[1])*t1
-					x0, y0, x1, y1 := ix.cellRange(math.Min(ax, bx)-pad, math.Min(ay, by)-pad, math.Max(ax, bx)+pad, math.Max(ay, by)+pad)
-					for cy := y0; cy <= y1; cy++ {
-						for cx := x0; cx <= x1; cx++ {
-							c := cy*ix.nx + cx
-							if lastPoly[c] != int32(pi) {
-								lastPoly[c] = int32(pi)
-								edgeCount[c+1]++
-								pairs = append(pairs, uint64(c)<<32|uint64(pi))
-							}
-						}
-					}
-				}
-			}
-		}
+	subMask := make([]uint64, n)
+	for k, pr := range pairs {
+		c := pr >> 32
+		edgeCount[c+1]++
+		subMask[c] |= pairMask[k]
 	}
+	pairMask = nil
 	for i := 1; i <= n; i++ {
 		edgeCount[i] += edgeCount[i-1]
 	}
@@ -308,16 +312,19 @@ func (ix *Index) buildCells(cellsPerGrid float64) {
 	}
 
 	// A cell's entry is the sure owner (id|sureBit), noCell, or the offset
-	// of its candidate list in cellCand (length first). The leaf holding
-	// the centre goes first in the list: it answers for most of the cell.
-	// Cells are filled in parallel stripes, each with its own candidate
-	// list, joined at the end (offsets shifted by the stripe's start).
+	// v of its list in cellCand: cellCand[v] is the list's length,
+	// cellCand[v+1] the offset of the cell's sub-cell block in cellSub, and
+	// the candidates follow. The leaf holding the centre goes
+	// first: it answers for most of the cell. Cells are filled in parallel
+	// stripes, each with its own lists and blocks, joined at the end
+	// (offsets shifted by the stripe's start).
 	cells := make([]uint32, n)
 	workers := runtime.GOMAXPROCS(0)
 	if n < 1<<16 {
 		workers = 1
 	}
 	outs := make([][]uint32, workers)
+	subs := make([][]byte, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		lo, hi := n*w/workers, n*(w+1)/workers
@@ -325,17 +332,22 @@ func (ix *Index) buildCells(cellsPerGrid float64) {
 		go func(w, lo, hi int) {
 			defer wg.Done()
 			out := make([]uint32, 0, int(edgeCount[hi]-edgeCount[lo])+(hi-lo)/2)
+			var sub []byte
 			for c := lo; c < hi; c++ {
 				cx := ix.minX + (float64(c%ix.nx)+0.5)/ix.invW
 				cy := ix.minY + (float64(c/ix.nx)+0.5)/ix.invH
+				edges := edgeCand[edgeCount[c]:edgeCount[c+1]]
+				// The leaf holding the centre of a cell no edge crosses
+				// holds all of it. In a cell with edges, only a leaf with
+				// no edge there is looked for so: one that holds the whole
+				// cell, which happens only where leaves overlap.
 				owner := int64(-1)
 				for _, id := range boxCand[boxCount[c]:boxCount[c+1]] {
-					if ix.polys[id].claims(cx, cy) {
+					if !slices.Contains(edges, id) && ix.polys[id].claims(cx, cy) {
 						owner = int64(id)
 						break
 					}
 				}
-				edges := edgeCand[edgeCount[c]:edgeCount[c+1]]
 				if len(edges) == 0 {
 					if owner < 0 {
 						cells[c] = noCell
@@ -346,55 +358,247 @@ func (ix *Index) buildCells(cellsPerGrid float64) {
 				}
 				cells[c] = uint32(len(out))
 				lenAt := len(out)
-				out = append(out, 0)
+				out = append(out, 0, uint32(len(sub)))
 				if owner >= 0 {
 					out = append(out, uint32(owner))
 				}
-				for _, id := range edges {
-					if int64(id) != owner {
-						out = append(out, id)
-					}
-				}
-				out[lenAt] = uint32(len(out) - lenAt - 1)
+				out = append(out, edges...)
+				out[lenAt] = uint32(len(out) - lenAt - 2)
+				sub = append(sub, make([]byte, subBlock)...)
+				ix.fillSubBlock(sub[len(sub)-subBlock:], subMask[c], c, out[lenAt+2:])
 			}
-			outs[w] = out
+			outs[w], subs[w] = out, sub
 		}(w, lo, hi)
 	}
 	wg.Wait()
-	total := 0
-	for _, o := range outs {
-		total += len(o)
+	total, totalSub := 0, 0
+	for w := range outs {
+		total += len(outs[w])
+		totalSub += len(subs[w])
 	}
 	ix.cellCand = make([]uint32, 0, total)
+	ix.cellSub = make([]byte, 0, totalSub)
 	for w, o := range outs {
-		base := uint32(len(ix.cellCand))
+		base, subBase := uint32(len(ix.cellCand)), uint32(len(ix.cellSub))
+		ix.cellCand = append(ix.cellCand, o...)
+		ix.cellSub = append(ix.cellSub, subs[w]...)
 		lo, hi := n*w/workers, n*(w+1)/workers
 		for c := lo; c < hi; c++ {
 			if cells[c]&sureBit == 0 {
 				cells[c] += base
+				ix.cellCand[cells[c]+1] += subBase
 			}
 		}
-		ix.cellCand = append(ix.cellCand, o...)
 	}
 	ix.cells = cells
 }
 
+// walkEdges finds the cells each leaf has an edge in: one pair
+// cell<<32|leaf per cell and leaf, in leaf order, with the bits of the
+// sub-cells of that cell the leaf's edges meet (see edgeWalker.edge). The
+// leaves are shared out among the cores in ranges, whose pairs join in
+// order.
+func (ix *Index) walkEdges() (pairs, masks []uint64) {
+	// Sub-cell coordinates: u = (x - minX) * invW * subSide, the mapping
+	// locateID uses.
+	sw, sh := ix.invW*subSide, ix.invH*subSide
+	workers := runtime.GOMAXPROCS(0)
+	if len(ix.polys) < 1024 {
+		workers = 1
+	}
+	walkers := make([]*edgeWalker, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := len(ix.polys)*w/workers, len(ix.polys)*(w+1)/workers
+		wk := &edgeWalker{
+			nx: ix.nx, snx: ix.nx * subSide, sny: ix.ny * subSide,
+			padU: edgePad * sw, padV: edgePad * sh,
+			last: make([]int32, ix.nx*ix.ny), slot: make([]int32, ix.nx*ix.ny),
+		}
+		walkers[w] = wk
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pi := lo; pi < hi; pi++ {
+				p := &ix.polys[pi]
+				wk.poly = int32(pi)
+				for ri := 0; ri+1 < len(p.ringStart); ri++ {
+					for e := p.ringStart[ri]; e+1 < p.ringStart[ri+1]; e++ {
+						a, b := p.pts[e], p.pts[e+1]
+						wk.edge((a[0]-ix.minX)*sw, (a[1]-ix.minY)*sh, (b[0]-ix.minX)*sw, (b[1]-ix.minY)*sh)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if workers == 1 {
+		return walkers[0].pairs, walkers[0].masks
+	}
+	total := 0
+	for _, wk := range walkers {
+		total += len(wk.pairs)
+	}
+	pairs, masks = make([]uint64, 0, total), make([]uint64, 0, total)
+	for _, wk := range walkers {
+		pairs = append(pairs, wk.pairs...)
+		masks = append(masks, wk.masks...)
+	}
+	return pairs, masks
+}
+
+// edgePad, in degrees, widens each edge so that rounding in the mapping to
+// sub-cells (errors near 1e-14 degrees) cannot hide a sub-cell it meets.
+const edgePad = 1e-9
+
+// edgeWalker marks the sub-cells the edges of one range of leaves meet.
+type edgeWalker struct {
+	nx, snx, sny int
+	padU, padV   float64
+	poly         int32
+	last, slot   []int32 // per cell: the leaf that last met it plus one, and its pair
+	pairs, masks []uint64
+}
+
+func (w *edgeWalker) mark(gx, gy int) {
+	c := (gy>>subBits)*w.nx + gx>>subBits
+	if w.last[c] != w.poly+1 {
+		w.last[c] = w.poly + 1
+		w.slot[c] = int32(len(w.pairs))
+		w.pairs = append(w.pairs, uint64(c)<<32|uint64(w.poly))
+		w.masks = append(w.masks, 0)
+	}
+	w.masks[w.slot[c]] |= 1 << ((gy&(subSide-1))<<subBits | gx&(subSide-1))
+}
+
+func clampSub(v float64, n int) int {
+	if v < 0 {
+		return 0
+	}
+	if v >= float64(n) {
+		return n - 1
+	}
+	return int(v)
+}
+
+// edge marks every sub-cell the segment (ua, va)–(ub, vb), in sub-cell
+// coordinates and padded, meets: row by row for a steep segment, column by
+// column for a shallow one, taking in each the span of the other
+// coordinate along the segment.
+func (w *edgeWalker) edge(ua, va, ub, vb float64) {
+	du, dv := math.Abs(ub-ua), math.Abs(vb-va)
+	switch {
+	case du == 0 && dv == 0:
+		for gy := clampSub(va-w.padV, w.sny); gy <= clampSub(va+w.padV, w.sny); gy++ {
+			for gx := clampSub(ua-w.padU, w.snx); gx <= clampSub(ua+w.padU, w.snx); gx++ {
+				w.mark(gx, gy)
+			}
+		}
+	case dv >= du:
+		if va > vb {
+			ua, va, ub, vb = ub, vb, ua, va
+		}
+		k := (ub - ua) / (vb - va)
+		lo, hi := va-w.padV, vb+w.padV
+		for gy := clampSub(lo, w.sny); gy <= clampSub(hi, w.sny); gy++ {
+			u0 := ua + (max(lo, float64(gy))-va)*k
+			u1 := ua + (min(hi, float64(gy+1))-va)*k
+			for gx := clampSub(min(u0, u1)-w.padU, w.snx); gx <= clampSub(max(u0, u1)+w.padU, w.snx); gx++ {
+				w.mark(gx, gy)
+			}
+		}
+	default:
+		if ua > ub {
+			ua, va, ub, vb = ub, vb, ua, va
+		}
+		k := (vb - va) / (ub - ua)
+		lo, hi := ua-w.padU, ub+w.padU
+		for gx := clampSub(lo, w.snx); gx <= clampSub(hi, w.snx); gx++ {
+			v0 := va + (max(lo, float64(gx))-ua)*k
+			v1 := va + (min(hi, float64(gx+1))-ua)*k
+			for gy := clampSub(min(v0, v1)-w.padV, w.sny); gy <= clampSub(max(v0, v1)+w.padV, w.sny); gy++ {
+				w.mark(gx, gy)
+			}
+		}
+	}
+}
+
+// fillSubBlock writes edge cell c's sub-cell block: subAny where an edge
+// meets the sub-cell (mask), else the position in list of the first
+// candidate claiming it, or subNone. No edge crosses a region of connected
+// unmarked sub-cells, so one test at one sub-cell's centre answers for the
+// whole region, and for every point in it exactly as the list would.
+func (ix *Index) fillSubBlock(block []byte, mask uint64, c int, list []uint32) {
+	var code [subSide * subSide]byte
+	gx0, gy0 := (c%ix.nx)*subSide, (c/ix.nx)*subSide
+	free := ^mask & subAll
+	for free != 0 {
+		s := bits.TrailingZeros64(free)
+		px := ix.minX + (float64(gx0+s&(subSide-1))+0.5)/(ix.invW*subSide)
+		py := ix.minY + (float64(gy0+s>>subBits)+0.5)/(ix.invH*subSide)
+		v := byte(subNone)
+		for k, id := range list {
+			if ix.polys[id].claims(px, py) {
+				v = subAny // owners past the nibble's range take the list
+				if k < subAny {
+					v = byte(k)
+				}
+				break
+			}
+		}
+		// The region of s: grow through unmarked neighbours until it stops.
+		region := uint64(1) << s
+		for {
+			next := (region | region<<1&notFirstCol | region>>1&notLastCol | region<<subSide | region>>subSide) & free
+			if next == region {
+				break
+			}
+			region = next
+		}
+		free &^= region
+		for r := region; r != 0; r &= r - 1 {
+			code[bits.TrailingZeros64(r)] = v
+		}
+	}
+	for m := mask & subAll; m != 0; m &= m - 1 {
+		code[bits.TrailingZeros64(m)] = subAny
+	}
+	for i := range block {
+		block[i] = code[2*i] | code[2*i+1]<<4
+	}
+}
+
 // locateID is the hot path: the leaf id for a point, or -1.
 func (ix *Index) locateID(x, y float64) int32 {
-	fx := (x - ix.minX) * ix.invW
-	fy := (y - ix.minY) * ix.invH
+	// Sub-cell coordinates; the cell's are these shifted by subBits.
+	fx := (x - ix.minX) * ix.invW * subSide
+	fy := (y - ix.minY) * ix.invH * subSide
 	// The negated comparisons also reject NaN.
-	if !(fx >= 0 && fy >= 0 && fx < float64(ix.nx) && fy < float64(ix.ny)) {
+	if !(fx >= 0 && fy >= 0 && fx < float64(ix.nx*subSide) && fy < float64(ix.ny*subSide)) {
 		return -1
 	}
-	v := ix.cells[int(fy)*ix.nx+int(fx)]
+	gx, gy := int(fx), int(fy)
+	v := ix.cells[(gy>>subBits)*ix.nx+gx>>subBits]
 	if v&sureBit != 0 {
 		if v == noCell {
 			return -1
 		}
 		return int32(v &^ sureBit)
 	}
-	list := ix.cellCand[v+1 : v+1+ix.cellCand[v]]
+	s := (gy&(subSide-1))<<subBits | gx&(subSide-1)
+	switch k := ix.cellSub[int(ix.cellCand[v+1])+s>>1] >> (uint(s&1) * 4) & 15; k {
+	case subNone:
+		return -1
+	case subAny:
+	default:
+		return int32(ix.cellCand[v+2+uint32(k)])
+	}
+	return ix.byList(ix.cellCand[v+2:v+2+ix.cellCand[v]], x, y)
+}
+
+// byList is the answer of a cell's candidate list for a point in the cell:
+// the first candidate claiming it.
+func (ix *Index) byList(list []uint32, x, y float64) int32 {
 	for _, id := range list {
 		if ix.polys[id].claims(x, y) {
 			return int32(id)
@@ -473,7 +677,7 @@ func (ix *Index) Search(b orb.Bound, fn func(*Grid) bool) {
 
 // Bytes estimates the index's own memory.
 func (ix *Index) Bytes() int {
-	n := len(ix.cells)*4 + len(ix.cellCand)*4 + len(ix.leaves)*8
+	n := len(ix.cells)*4 + len(ix.cellCand)*4 + len(ix.cellSub) + len(ix.leaves)*8
 	for i := range ix.polys {
 		p := &ix.polys[i]
 		n += 120 + len(p.ringStart)*4 + len(p.bandStart)*4 + len(p.bandEdges)*4 + len(p.pts)*16

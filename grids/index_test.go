@@ -2,6 +2,7 @@ package grids
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"sync"
@@ -381,5 +382,77 @@ func TestRegistryConcurrentSwap(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The sub-cell blocks answer for most points of the cells that edges cross,
+// and each answer is the one the cell's candidate list gives: on random
+// points, and on points on and beside the lines between sub-cells, where
+// rounding in the mapping to sub-cells would show.
+func TestSubCellsAnswerAsTheList(t *testing.T) {
+	set := latticeCity(12, 10, 1)
+	for _, cpg := range []float64{2, 16, 64} {
+		t.Run(fmt.Sprintf("%v cells per grid", cpg), func(t *testing.T) {
+			ix, err := NewIndex(set, IndexOptions{CellsPerGrid: cpg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			byCell := func(x, y float64) (id int32, edgeCell bool) {
+				fx, fy := (x-ix.minX)*ix.invW, (y-ix.minY)*ix.invH
+				if !(fx >= 0 && fy >= 0 && fx < float64(ix.nx) && fy < float64(ix.ny)) {
+					return -1, false
+				}
+				v := ix.cells[int(fy)*ix.nx+int(fx)]
+				if v&sureBit != 0 {
+					if v == noCell {
+						return -1, false
+					}
+					return int32(v &^ sureBit), false
+				}
+				return ix.byList(ix.cellCand[v+2:v+2+ix.cellCand[v]], x, y), true
+			}
+			rng := rand.New(rand.NewPCG(5, 6))
+			x0, y0 := ix.minX, ix.minY
+			w, h := float64(ix.nx)/ix.invW, float64(ix.ny)/ix.invH
+			var pts []orb.Point
+			for i := 0; i < 50000; i++ {
+				pts = append(pts, orb.Point{x0 + rng.Float64()*w, y0 + rng.Float64()*h})
+			}
+			for g := 0; g <= ix.nx*subSide; g++ {
+				x := x0 + float64(g)/(ix.invW*subSide)
+				for k := 0; k < 8; k++ {
+					y := y0 + rng.Float64()*h
+					pts = append(pts, orb.Point{x, y}, orb.Point{math.Nextafter(x, 0), y}, orb.Point{math.Nextafter(x, 200), y})
+				}
+			}
+			for g := 0; g <= ix.ny*subSide; g++ {
+				y := y0 + float64(g)/(ix.invH*subSide)
+				for k := 0; k < 8; k++ {
+					x := x0 + rng.Float64()*w
+					pts = append(pts, orb.Point{x, y}, orb.Point{x, math.Nextafter(y, 0)}, orb.Point{x, math.Nextafter(y, 200)})
+				}
+			}
+			edgePts, fromSub := 0, 0
+			for _, p := range pts {
+				want, edgeCell := byCell(p[0], p[1])
+				if got := ix.locateID(p[0], p[1]); got != want {
+					t.Fatalf("point %v: sub-cells give leaf %d, the cell's list %d", p, got, want)
+				}
+				if !edgeCell {
+					continue
+				}
+				edgePts++
+				gx, gy := int((p[0]-x0)*ix.invW*subSide), int((p[1]-y0)*ix.invH*subSide)
+				v := ix.cells[(gy>>subBits)*ix.nx+gx>>subBits]
+				s := (gy&(subSide-1))<<subBits | gx&(subSide-1)
+				if ix.cellSub[int(ix.cellCand[v+1])+s>>1]>>(uint(s&1)*4)&15 != subAny {
+					fromSub++
+				}
+			}
+			t.Logf("%d points, %d in cells edges cross, %d of those answered by their sub-cell", len(pts), edgePts, fromSub)
+			if edgePts < len(pts)/10 || fromSub < edgePts/3 {
+				t.Fatalf("%d of %d points in edge cells answered by sub-cells", fromSub, edgePts)
+			}
+		})
 	}
 }
