@@ -1,8 +1,10 @@
 package grids
 
 import (
+	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // LocateBatch geocodes many points at once, writing each point's leaf id to
@@ -52,16 +54,90 @@ func (ix *Index) LocateBatch(xs, ys []float64, out []int32) {
 		m++
 	}
 	res := sc.res[:n]
+	pend := sc.pend[:0]
 	for j := 0; j < m; j++ {
-		res[j] = ix.locateID(sx[j], sy[j])
+		id, v := ix.locateCell(sx[j], sy[j])
+		res[j] = id
+		if id == needList {
+			pend = append(pend, pendingPoint{j: int32(j), v: v})
+		}
 	}
 	for j := m; j < n; j++ {
 		res[j] = -1
 	}
+	ix.resolve(pend, sx, sy, res)
+	sc.pend = pend[:0]
 	for j, k := range keys {
 		out[uint32(k)] = res[j]
 	}
 }
+
+// pendingPoint is a point of a batch that needs the polygon tests of its
+// cell's candidate list (at offset v of cellCand): j is its position in the
+// batch, k the candidate to test next.
+type pendingPoint struct {
+	j    int32
+	v, k uint32
+}
+
+// resolveChunk is how many pending points resolve goes through a stage at
+// a time: their rings' lines stay in the first-level cache between stages.
+const resolveChunk = 64
+
+// resolve runs the polygon tests of the pending points, with the answers
+// locateID would give, into res. A test waits on memory: the polygon, the
+// band of its edges, the edges, the vertices, each found through the one
+// before, and on a city of 50,000 grids each is likely a cache miss. So the
+// points go in chunks through stages that each make one of those loads for
+// every point of the chunk; the loads of one stage do not wait on each
+// other, and the processor overlaps them. A point that its candidate does
+// not claim tries the next one in the following round.
+func (ix *Index) resolve(pend []pendingPoint, xs, ys []float64, res []int32) {
+	var (
+		poly   [resolveChunk]*preparedPoly
+		lo, hi [resolveChunk]uint32
+	)
+	var touched uint64
+	for len(pend) > 0 {
+		kept := 0
+		for c0 := 0; c0 < len(pend); c0 += resolveChunk {
+			ch := pend[c0:min(c0+resolveChunk, len(pend))]
+			for i, q := range ch {
+				poly[i] = &ix.polys[ix.cellCand[q.v+2+q.k]]
+			}
+			for i, q := range ch {
+				lo[i], hi[i] = poly[i].bandOf(xs[q.j], ys[q.j])
+			}
+			// Bring each band's first edge and vertex in; their values
+			// are not needed, only the loads.
+			for i := range ch {
+				if lo[i] < hi[i] {
+					p := poly[i]
+					touched += math.Float64bits(p.pts[p.bandEdges[lo[i]]][1])
+				}
+			}
+			for i, q := range ch {
+				x, y := xs[q.j], ys[q.j]
+				if poly[i].crossesOdd(x, y, lo[i], hi[i]) {
+					res[q.j] = int32(ix.cellCand[q.v+2+q.k])
+					continue
+				}
+				if q.k+1 < ix.cellCand[q.v] {
+					q.k++
+					pend[kept] = q
+					kept++
+					continue
+				}
+				res[q.j] = ix.onListBoundary(ix.cellList(q.v), x, y)
+			}
+		}
+		pend = pend[:kept]
+	}
+	resolveSink.Add(touched)
+}
+
+// resolveSink keeps resolve's loads from being optimised away.
+var resolveSink atomic.Uint64
 
 // radixSortHigh32 sorts keys by their high 32 bits (LSD, 11-bit digits,
 // stable), using tmp as scratch of the same length.
@@ -119,6 +195,7 @@ type batchScratch struct {
 	keys, tmp []uint64
 	sx, sy    []float64
 	res       []int32
+	pend      []pendingPoint
 }
 
 var batchScratchPool = sync.Pool{New: func() any { return new(batchScratch) }}

@@ -570,30 +570,49 @@ func (ix *Index) fillSubBlock(block []byte, mask uint64, c int, list []uint32) {
 
 // locateID is the hot path: the leaf id for a point, or -1.
 func (ix *Index) locateID(x, y float64) int32 {
+	id, v := ix.locateCell(x, y)
+	if id != needList {
+		return id
+	}
+	return ix.byList(ix.cellList(v), x, y)
+}
+
+// needList is what locateCell answers when the point needs the polygon
+// tests of its cell's candidate list.
+const needList = -2
+
+// locateCell answers a point from the tables alone: its leaf id, -1, or
+// needList with the offset of the cell's list in cellCand.
+func (ix *Index) locateCell(x, y float64) (int32, uint32) {
 	// Sub-cell coordinates; the cell's are these shifted by subBits.
 	fx := (x - ix.minX) * ix.invW * subSide
 	fy := (y - ix.minY) * ix.invH * subSide
 	// The negated comparisons also reject NaN.
 	if !(fx >= 0 && fy >= 0 && fx < float64(ix.nx*subSide) && fy < float64(ix.ny*subSide)) {
-		return -1
+		return -1, 0
 	}
 	gx, gy := int(fx), int(fy)
 	v := ix.cells[(gy>>subBits)*ix.nx+gx>>subBits]
 	if v&sureBit != 0 {
 		if v == noCell {
-			return -1
+			return -1, 0
 		}
-		return int32(v &^ sureBit)
+		return int32(v &^ sureBit), 0
 	}
 	s := (gy&(subSide-1))<<subBits | gx&(subSide-1)
 	switch k := ix.cellSub[int(ix.cellCand[v+1])+s>>1] >> (uint(s&1) * 4) & 15; k {
 	case subNone:
-		return -1
+		return -1, 0
 	case subAny:
+		return needList, v
 	default:
-		return int32(ix.cellCand[v+2+uint32(k)])
+		return int32(ix.cellCand[v+2+uint32(k)]), 0
 	}
-	return ix.byList(ix.cellCand[v+2:v+2+ix.cellCand[v]], x, y)
+}
+
+// cellList is the candidate list at offset v of cellCand.
+func (ix *Index) cellList(v uint32) []uint32 {
+	return ix.cellCand[v+2 : v+2+ix.cellCand[v]]
 }
 
 // byList is the answer of a cell's candidate list for a point in the cell:
@@ -604,9 +623,13 @@ func (ix *Index) byList(list []uint32, x, y float64) int32 {
 			return int32(id)
 		}
 	}
-	// Only a point on the jurisdiction's outer boundary gets here inside
-	// the jurisdiction: no nudge keeps it in, so the closed test decides,
-	// smallest code first.
+	return ix.onListBoundary(list, x, y)
+}
+
+// onListBoundary answers for a point that no candidate claims. Only a point
+// on the jurisdiction's outer boundary gets here inside the jurisdiction:
+// no nudge keeps it in, so the closed test decides, smallest code first.
+func (ix *Index) onListBoundary(list []uint32, x, y float64) int32 {
 	best := int32(-1)
 	for _, id := range list {
 		if (best < 0 || int32(id) < best) && ix.polys[id].onBoundary(x, y) {

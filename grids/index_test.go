@@ -409,7 +409,7 @@ func TestSubCellsAnswerAsTheList(t *testing.T) {
 					}
 					return int32(v &^ sureBit), false
 				}
-				return ix.byList(ix.cellCand[v+2:v+2+ix.cellCand[v]], x, y), true
+				return ix.byList(ix.cellList(v), x, y), true
 			}
 			rng := rand.New(rand.NewPCG(5, 6))
 			x0, y0 := ix.minX, ix.minY

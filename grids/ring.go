@@ -147,16 +147,29 @@ func (p *preparedPoly) edgeBands(e uint32) (int32, int32) {
 // polygon. Exactly one polygon of a partition claims each point of its
 // interior, shared boundaries included.
 func (p *preparedPoly) claims(x, y float64) bool {
+	lo, hi := p.bandOf(x, y)
+	return p.crossesOdd(x, y, lo, hi)
+}
+
+// bandOf gives the span of bandEdges that claims tests for (x, y): the
+// band of y, or nothing for a point outside the polygon's box.
+func (p *preparedPoly) bandOf(x, y float64) (lo, hi uint32) {
 	if x < p.minX || x > p.maxX || y < p.minY || y >= p.maxY {
-		return false
+		return 0, 0
 	}
 	var b int32
 	if p.nBands > 1 {
 		b = p.band(y)
 	}
+	return p.bandStart[b], p.bandStart[b+1]
+}
+
+// crossesOdd is the crossing test on the edges bandEdges[lo:hi]: an edge
+// counts when lo.y <= y < hi.y and the point lies strictly left of it.
+func (p *preparedPoly) crossesOdd(x, y float64, lo, hi uint32) bool {
 	inside := false
 	pts := p.pts
-	for _, e := range p.bandEdges[p.bandStart[b]:p.bandStart[b+1]] {
+	for _, e := range p.bandEdges[lo:hi] {
 		a, c := pts[e], pts[e+1]
 		lo, hi := a, c
 		if lo[1] > hi[1] {
