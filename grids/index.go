@@ -260,27 +260,32 @@ func (ix *Index) buildCells(cellsPerGrid float64) {
 	// Which leaves have an edge in which cell, and which of the cell's
 	// sub-cells the edges meet: see walkEdges. A cell no edge crosses lies
 	// wholly inside one leaf or outside all.
-	pairs, pairMask := ix.walkEdges()
+	walked := ix.walkEdges()
 	edgeCount := make([]uint32, n+1)
 	subMask := make([]uint64, n)
-	for k, pr := range pairs {
-		c := pr >> 32
-		edgeCount[c+1]++
-		subMask[c] |= pairMask[k]
+	nPairs := 0
+	for _, wk := range walked {
+		for k, pr := range wk.pairs {
+			c := pr >> 32
+			edgeCount[c+1]++
+			subMask[c] |= wk.masks[k]
+		}
+		nPairs += len(wk.pairs)
 	}
-	pairMask = nil
 	for i := 1; i <= n; i++ {
 		edgeCount[i] += edgeCount[i-1]
 	}
-	edgeCand := make([]uint32, len(pairs))
+	edgeCand := make([]uint32, nPairs)
 	fill := make([]uint32, n)
 	copy(fill, edgeCount[:n])
-	for _, pr := range pairs {
-		c := pr >> 32
-		edgeCand[fill[c]] = uint32(pr)
-		fill[c]++
+	for _, wk := range walked {
+		for _, pr := range wk.pairs {
+			c := pr >> 32
+			edgeCand[fill[c]] = uint32(pr)
+			fill[c]++
+		}
 	}
-	pairs = nil
+	walked = nil
 
 	// Box candidates (CSR), to find the leaf holding a cell's centre even
 	// where no edge of it is near.
@@ -331,8 +336,14 @@ func (ix *Index) buildCells(cellsPerGrid float64) {
 		wg.Add(1)
 		go func(w, lo, hi int) {
 			defer wg.Done()
-			out := make([]uint32, 0, int(edgeCount[hi]-edgeCount[lo])+(hi-lo)/2)
-			var sub []byte
+			edgeCells := 0
+			for c := lo; c < hi; c++ {
+				if edgeCount[c+1] > edgeCount[c] {
+					edgeCells++
+				}
+			}
+			out := make([]uint32, 0, int(edgeCount[hi]-edgeCount[lo])+2*edgeCells+edgeCells/8)
+			sub := make([]byte, 0, edgeCells*subBlock)
 			for c := lo; c < hi; c++ {
 				cx := ix.minX + (float64(c%ix.nx)+0.5)/ix.invW
 				cy := ix.minY + (float64(c/ix.nx)+0.5)/ix.invH
@@ -396,9 +407,9 @@ func (ix *Index) buildCells(cellsPerGrid float64) {
 // walkEdges finds the cells each leaf has an edge in: one pair
 // cell<<32|leaf per cell and leaf, in leaf order, with the bits of the
 // sub-cells of that cell the leaf's edges meet (see edgeWalker.edge). The
-// leaves are shared out among the cores in ranges, whose pairs join in
-// order.
-func (ix *Index) walkEdges() (pairs, masks []uint64) {
+// leaves are shared out among the cores in ranges; the walkers' pairs, one
+// after the other, are in leaf order.
+func (ix *Index) walkEdges() []*edgeWalker {
 	// Sub-cell coordinates: u = (x - minX) * invW * subSide, the mapping
 	// locateID uses.
 	sw, sh := ix.invW*subSide, ix.invH*subSide
@@ -414,6 +425,8 @@ func (ix *Index) walkEdges() (pairs, masks []uint64) {
 			nx: ix.nx, snx: ix.nx * subSide, sny: ix.ny * subSide,
 			padU: edgePad * sw, padV: edgePad * sh,
 			last: make([]int32, ix.nx*ix.ny), slot: make([]int32, ix.nx*ix.ny),
+			// About 30 cells a leaf of the demo city.
+			pairs: make([]uint64, 0, (hi-lo)*32), masks: make([]uint64, 0, (hi-lo)*32),
 		}
 		walkers[w] = wk
 		wg.Add(1)
@@ -432,19 +445,7 @@ func (ix *Index) walkEdges() (pairs, masks []uint64) {
 		}()
 	}
 	wg.Wait()
-	if workers == 1 {
-		return walkers[0].pairs, walkers[0].masks
-	}
-	total := 0
-	for _, wk := range walkers {
-		total += len(wk.pairs)
-	}
-	pairs, masks = make([]uint64, 0, total), make([]uint64, 0, total)
-	for _, wk := range walkers {
-		pairs = append(pairs, wk.pairs...)
-		masks = append(masks, wk.masks...)
-	}
-	return pairs, masks
+	return walkers
 }
 
 // edgePad, in degrees, widens each edge so that rounding in the mapping to
