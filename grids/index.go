@@ -484,8 +484,7 @@ func clampSub(v float64, n int) int {
 
 // edge marks every sub-cell the segment (ua, va)–(ub, vb), in sub-cell
 // coordinates and padded, meets: row by row for a steep segment, column by
-// column for a shallow one, taking in each the span of the other
-// coordinate along the segment.
+// column for a shallow one.
 func (w *edgeWalker) edge(ua, va, ub, vb float64) {
 	du, dv := math.Abs(ub-ua), math.Abs(vb-va)
 	switch {
@@ -496,29 +495,29 @@ func (w *edgeWalker) edge(ua, va, ub, vb float64) {
 			}
 		}
 	case dv >= du:
-		if va > vb {
-			ua, va, ub, vb = ub, vb, ua, va
-		}
-		k := (ub - ua) / (vb - va)
-		lo, hi := va-w.padV, vb+w.padV
-		for gy := clampSub(lo, w.sny); gy <= clampSub(hi, w.sny); gy++ {
-			u0 := ua + (max(lo, float64(gy))-va)*k
-			u1 := ua + (min(hi, float64(gy+1))-va)*k
-			for gx := clampSub(min(u0, u1)-w.padU, w.snx); gx <= clampSub(max(u0, u1)+w.padU, w.snx); gx++ {
-				w.mark(gx, gy)
-			}
-		}
+		w.sweep(va, ua, vb, ub, w.padV, w.padU, w.sny, w.snx, false)
 	default:
-		if ua > ub {
-			ua, va, ub, vb = ub, vb, ua, va
-		}
-		k := (vb - va) / (ub - ua)
-		lo, hi := ua-w.padU, ub+w.padU
-		for gx := clampSub(lo, w.snx); gx <= clampSub(hi, w.snx); gx++ {
-			v0 := va + (max(lo, float64(gx))-ua)*k
-			v1 := va + (min(hi, float64(gx+1))-ua)*k
-			for gy := clampSub(min(v0, v1)-w.padV, w.sny); gy <= clampSub(max(v0, v1)+w.padV, w.sny); gy++ {
-				w.mark(gx, gy)
+		w.sweep(ua, va, ub, vb, w.padU, w.padV, w.snx, w.sny, true)
+	}
+}
+
+// sweep walks a segment from (a0, b0) to (a1, b1) along its major axis a,
+// one line of sub-cells at a time, and marks in each line the span of the
+// minor axis b that the segment covers there; aIsX says which axis is x.
+func (w *edgeWalker) sweep(a0, b0, a1, b1, padA, padB float64, nA, nB int, aIsX bool) {
+	if a0 > a1 {
+		a0, b0, a1, b1 = a1, b1, a0, b0
+	}
+	k := (b1 - b0) / (a1 - a0)
+	lo, hi := a0-padA, a1+padA
+	for ga := clampSub(lo, nA); ga <= clampSub(hi, nA); ga++ {
+		b0l := b0 + (max(lo, float64(ga))-a0)*k
+		b1l := b0 + (min(hi, float64(ga+1))-a0)*k
+		for gb := clampSub(min(b0l, b1l)-padB, nB); gb <= clampSub(max(b0l, b1l)+padB, nB); gb++ {
+			if aIsX {
+				w.mark(ga, gb)
+			} else {
+				w.mark(gb, ga)
 			}
 		}
 	}
