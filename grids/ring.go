@@ -170,15 +170,17 @@ func (p *preparedPoly) crossesOdd(x, y float64, lo, hi uint32) bool {
 	inside := false
 	pts := p.pts
 	for _, e := range p.bandEdges[lo:hi] {
-		a, c := pts[e], pts[e+1]
-		lo, hi := a, c
-		if lo[1] > hi[1] {
-			lo, hi = hi, lo
+		// Scalars rather than orb.Points, which the compiler keeps in
+		// memory. (lx, ly) is the lower end, (hx, hy) the upper.
+		seg := pts[e : e+2]
+		lx, ly, hx, hy := seg[0][0], seg[0][1], seg[1][0], seg[1][1]
+		if ly > hy {
+			lx, ly, hx, hy = hx, hy, lx, ly
 		}
-		if y < lo[1] || y >= hi[1] {
+		if y < ly || y >= hy {
 			continue
 		}
-		if (hi[0]-lo[0])*(y-lo[1])-(hi[1]-lo[1])*(x-lo[0]) > 0 {
+		if (hx-lx)*(y-ly)-(hy-ly)*(x-lx) > 0 {
 			inside = !inside
 		}
 	}
