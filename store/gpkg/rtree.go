@@ -57,13 +57,16 @@ type rtreeBatch struct {
 	nextNode int64
 	nodes    map[int64]*rnode
 	dirty    map[int64]bool
-	rowids   map[int64]int64 // row id → leaf node, to write
-	parents  map[int64]int64 // node → parent node, to write
+	rowids   []mapEntry // row id → leaf node, to write, in the order assigned
+	parents  []mapEntry // node → parent node, to write, in the order assigned
 }
 
+// mapEntry is one row of the %_rowid or %_parent map; of two entries for
+// the same key, the later one holds.
+type mapEntry struct{ key, val int64 }
+
 func newRtreeBatch(ctx context.Context, tx *sql.Tx, name string) (*rtreeBatch, error) {
-	b := &rtreeBatch{tx: tx, name: name, nodes: map[int64]*rnode{}, dirty: map[int64]bool{},
-		rowids: map[int64]int64{}, parents: map[int64]int64{}}
+	b := &rtreeBatch{tx: tx, name: name, nodes: map[int64]*rnode{}, dirty: map[int64]bool{}}
 	var root []byte
 	if err := tx.QueryRowContext(ctx, `SELECT data FROM "`+name+`_node" WHERE nodeno = 1`).Scan(&root); err != nil {
 		return nil, fmt.Errorf("r-tree %s: root: %w", name, err)
@@ -297,9 +300,9 @@ func (b *rtreeBatch) insertEntry(ctx context.Context, e rcell, level int) error 
 	n.cells = append(n.cells, e)
 	b.dirty[n.no] = true
 	if level == 0 {
-		b.rowids[e.id] = n.no
+		b.rowids = append(b.rowids, mapEntry{e.id, n.no})
 	} else {
-		b.parents[e.id] = n.no
+		b.parents = append(b.parents, mapEntry{e.id, n.no})
 	}
 	for k := len(path) - 1; k >= 0 && len(path[k].cells) > b.maxCells; k-- {
 		b.split(path, k)
@@ -329,7 +332,7 @@ func (b *rtreeBatch) split(path []*rnode, k int) {
 		a := b.newNode(left, level)
 		c := b.newNode(right, level)
 		n.cells = append(n.cells[:0], rcell{id: a.no, box: boxOfCells(left)}, rcell{id: c.no, box: boxOfCells(right)})
-		b.parents[a.no], b.parents[c.no] = rtreeRootNode, rtreeRootNode
+		b.parents = append(b.parents, mapEntry{a.no, rtreeRootNode}, mapEntry{c.no, rtreeRootNode})
 		b.depth++
 		b.dirty[n.no] = true
 		return
@@ -344,7 +347,7 @@ func (b *rtreeBatch) split(path []*rnode, k int) {
 		}
 	}
 	parent.cells = append(parent.cells, rcell{id: sib.no, box: boxOfCells(right)})
-	b.parents[sib.no] = parent.no
+	b.parents = append(b.parents, mapEntry{sib.no, parent.no})
 	b.dirty[parent.no] = true
 }
 
@@ -363,12 +366,12 @@ func (b *rtreeBatch) newNode(cells []rcell, level int) *rnode {
 	b.nextNode++
 	b.nodes[n.no] = n
 	b.dirty[n.no] = true
+	m := &b.parents
+	if level == 0 {
+		m = &b.rowids
+	}
 	for _, c := range cells {
-		if level == 0 {
-			b.rowids[c.id] = n.no
-		} else {
-			b.parents[c.id] = n.no
-		}
+		*m = append(*m, mapEntry{c.id, n.no})
 	}
 	return n
 }
@@ -410,36 +413,74 @@ func (b *rtreeBatch) flush(ctx context.Context) error {
 	return b.writeMap(ctx, "_parent", "nodeno, parentnode", b.parents)
 }
 
-// writeMap writes the map m into the shadow table of the suffix, whose
-// key and value columns cols names. Each run of consecutive keys (a
-// batch's new rows have consecutive ids) goes in one statement as a JSON
-// array of values, which costs about half of binding two parameters a
-// row.
-func (b *rtreeBatch) writeMap(ctx context.Context, suffix, cols string, m map[int64]int64) error {
-	keys := make([]int64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // appends to the B-tree in order
+// writeMap writes the entries of a map into the shadow table of the
+// suffix, whose key and value columns cols names. Each run of consecutive
+// keys (a batch's new rows have consecutive ids) goes in one statement as
+// a JSON array of values, which costs about half of binding two
+// parameters a row.
+func (b *rtreeBatch) writeMap(ctx context.Context, suffix, cols string, entries []mapEntry) error {
+	keys, vals := latestByKey(entries)
 	q := `INSERT OR REPLACE INTO "` + b.name + suffix + `" (` + cols + `) SELECT ?1 + key, value FROM json_each(?2)`
-	var vals []byte
+	var arr []byte
 	for start := 0; start < len(keys); {
 		end := start + 1
 		for end < len(keys) && keys[end] == keys[end-1]+1 {
 			end++
 		}
-		vals = append(vals[:0], '[')
-		for i, k := range keys[start:end] {
+		arr = append(arr[:0], '[')
+		for i, v := range vals[start:end] {
 			if i > 0 {
-				vals = append(vals, ',')
+				arr = append(arr, ',')
 			}
-			vals = strconv.AppendInt(vals, m[k], 10)
+			arr = strconv.AppendInt(arr, v, 10)
 		}
-		vals = append(vals, ']')
-		if _, err := b.tx.ExecContext(ctx, q, keys[start], string(vals)); err != nil {
+		arr = append(arr, ']')
+		if _, err := b.tx.ExecContext(ctx, q, keys[start], string(arr)); err != nil {
 			return fmt.Errorf("r-tree %s: write %s: %w", b.name, suffix, err)
 		}
 		start = end
 	}
 	return nil
+}
+
+// latestByKey returns the keys of entries in ascending order, each once,
+// with the value of its last entry: the order that appends to the
+// B-tree. A batch's row ids span little more than their number, so a
+// table indexed by key stands in for a map and a sort where it can.
+func latestByKey(entries []mapEntry) (keys, vals []int64) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	lo, hi := entries[0].key, entries[0].key
+	for _, e := range entries[1:] {
+		lo, hi = min(lo, e.key), max(hi, e.key)
+	}
+	if span := uint64(hi - lo); span < uint64(2*len(entries)+64) {
+		// Node numbers are at least 1, so 0 marks a key not present.
+		table := make([]int64, span+1)
+		for _, e := range entries {
+			table[e.key-lo] = e.val
+		}
+		keys, vals = make([]int64, 0, len(entries)), make([]int64, 0, len(entries))
+		for i, v := range table {
+			if v != 0 {
+				keys, vals = append(keys, lo+int64(i)), append(vals, v)
+			}
+		}
+		return keys, vals
+	}
+	latest := make(map[int64]int64, len(entries))
+	for _, e := range entries {
+		latest[e.key] = e.val
+	}
+	keys = make([]int64, 0, len(latest))
+	for k := range latest {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	vals = make([]int64, len(keys))
+	for i, k := range keys {
+		vals[i] = latest[k]
+	}
+	return keys, vals
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -131,4 +132,31 @@ func TestRtreeBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRtree(t, s, rng)
+}
+
+// latestByKey gives each key once, in order, with its last value, whether
+// the keys are close enough for a table or spread for a map.
+func TestLatestByKey(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries []mapEntry
+		keys    []int64
+		vals    []int64
+	}{
+		{name: "none"},
+		{name: "consecutive", entries: []mapEntry{{12, 3}, {10, 2}, {11, 2}},
+			keys: []int64{10, 11, 12}, vals: []int64{2, 2, 3}},
+		{name: "later wins", entries: []mapEntry{{5, 2}, {6, 2}, {5, 9}, {8, 4}},
+			keys: []int64{5, 6, 8}, vals: []int64{9, 2, 4}},
+		{name: "spread", entries: []mapEntry{{1 << 40, 7}, {3, 2}, {1 << 40, 8}, {-1, 5}},
+			keys: []int64{-1, 3, 1 << 40}, vals: []int64{5, 2, 8}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, vals := latestByKey(tt.entries)
+			if !slices.Equal(keys, tt.keys) || !slices.Equal(vals, tt.vals) {
+				t.Fatalf("got %v %v, want %v %v", keys, vals, tt.keys, tt.vals)
+			}
+		})
+	}
 }
