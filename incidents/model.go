@@ -60,7 +60,26 @@ func (inc *Incident) StartHistory(by string) {
 // FirstEntry is the history entry of an incident reported by by: at its
 // reported_at, into the status it arrived with, noting its source.
 func (inc *Incident) FirstEntry(by string) Transition {
-	return Transition{At: inc.ReportedAt, By: by, To: inc.Status, Note: "reported via " + string(inc.Source)}
+	return Transition{At: inc.ReportedAt, By: by, To: inc.Status, Note: reportedVia(inc.Source)}
+}
+
+// reportedVia is the note of a first history entry, "reported via " and
+// the source; the known sources' notes are constants, not built afresh
+// for every incident.
+func reportedVia(s Source) string {
+	switch s {
+	case SourcePatrol:
+		return "reported via patrol"
+	case SourceHotline:
+		return "reported via hotline"
+	case SourceApp:
+		return "reported via app"
+	case SourceVideo:
+		return "reported via video"
+	case SourceOpen311:
+		return "reported via open311"
+	}
+	return "reported via " + string(s)
 }
 
 // Transition is one entry of an incident's status history.

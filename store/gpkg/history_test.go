@@ -73,3 +73,59 @@ func TestInsertKeepsEveryHistory(t *testing.T) {
 		t.Fatalf("%d first entries stored with another time text than their incident's", odd)
 	}
 }
+
+// A bulk batch writes without checking foreign keys, and the writer
+// connection checks them again afterwards: a history row naming no
+// incident is refused, and so is deleting an incident that has history.
+func TestForeignKeysAfterBulkInsert(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "fk.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	incs := storetest.Incidents(2*bulkIndexThreshold, 0)
+	for _, inc := range incs {
+		inc.StartHistory("ingest")
+	}
+	res, err := s.InsertIncidents(ctx, incs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var on int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil || on != 1 {
+		t.Fatalf("foreign_keys = %d after a bulk insert (%v), want 1", on, err)
+	}
+	var orphans int
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM pragma_foreign_key_check('incident_history')").Scan(&orphans); err != nil || orphans != 0 {
+		t.Fatalf("foreign_key_check: %d orphans (%v)", orphans, err)
+	}
+	last := res[len(res)-1].ID
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO incident_history (incident_id, at, to_status) VALUES (?, '2024-01-01T00:00:00Z', 'reported')`, last+1000); err == nil {
+		t.Fatal("history of a missing incident stored")
+	}
+	if _, err := s.w.ExecContext(ctx, "DELETE FROM incidents WHERE fid = ?", res[0].ID); err == nil {
+		t.Fatal("incident with history deleted")
+	}
+	// And a batch whose first try fails on a stored external id, and which
+	// then runs again with look-ups, leaves them checked too.
+	ext := storetest.Incidents(2*bulkIndexThreshold, 0)
+	for i, inc := range ext {
+		inc.ExternalID = fmt.Sprintf("ext-%d", i)
+	}
+	if _, err := s.InsertIncidents(ctx, ext); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.InsertIncidents(ctx, ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range again {
+		if r.Created {
+			t.Fatalf("item %d stored twice", i)
+		}
+	}
+	if err := s.w.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil || on != 1 {
+		t.Fatalf("foreign_keys = %d after a batch run again with look-ups (%v), want 1", on, err)
+	}
+}
