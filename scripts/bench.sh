@@ -57,6 +57,7 @@ echo "index 50k grids:                   $(metric load-grids BenchmarkNewIndex50
 echo "load GeoJSON + index 50k grids:    $(metric load-grids BenchmarkLoadAndIndex50k ns/op) ns"
 echo "load from GeoPackage + index 50k:  $(metric load-grids-store BenchmarkLoadGridSetAndIndex50k ns/op) ns"
 echo "NDJSON ingest, GeoPackage:         $(metric store-gpkg BenchmarkIngestNDJSON incidents/s) incidents/s, $(metric store-gpkg BenchmarkIngestNDJSON cpu-us/incident) CPU-us each"
+echo "  the same in time order (a feed):  $(metric store-gpkg BenchmarkIngestNDJSONFeed incidents/s) incidents/s, $(metric store-gpkg BenchmarkIngestNDJSONFeed cpu-us/incident) CPU-us each"
 echo "NDJSON ingest, PostGIS:            $(metric store-postgis BenchmarkIngestNDJSON incidents/s) incidents/s"
 echo "gridd import incidents (reports):  $(metric import BenchmarkImportIncidents/reports incidents/s) incidents/s"
 echo "gridd import incidents (past):     $(metric import BenchmarkImportIncidents/past-cases incidents/s) incidents/s"

@@ -13,9 +13,14 @@ import (
 	"github.com/gridd/gridd/store/storetest"
 )
 
-func BenchmarkIngestNDJSON(b *testing.B) {
-	const n = 100000
-	data := storetest.NDJSON(n)
+func BenchmarkIngestNDJSON(b *testing.B) { benchIngest(b, storetest.NDJSON(100000)) }
+
+// BenchmarkIngestNDJSONFeed is the same with reports in time order, as a
+// live feed sends them.
+func BenchmarkIngestNDJSONFeed(b *testing.B) { benchIngest(b, storetest.FeedNDJSON(100000)) }
+
+func benchIngest(b *testing.B, data []byte) {
+	n := bytes.Count(data, []byte("\n"))
 	cat := incidents.Builtin()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
