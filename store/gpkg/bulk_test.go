@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -168,11 +167,7 @@ func sameIncident(got, want *incidents.Incident) string {
 // statements, with columns shared and not, then a batch that repeats
 // stored external ids, and reads every incident back.
 func TestBulkInsertRoundTrip(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "bulk.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openFile(t, "bulk.gpkg")
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(3, 5))
 	want := map[int64]*incidents.Incident{}

@@ -3,7 +3,6 @@ package gpkg
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,11 +15,7 @@ import (
 // of other authors gives back every history as it went in.
 func TestInsertKeepsEveryHistory(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "h.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openFile(t, "h.gpkg")
 	incs := storetest.Incidents(500, 0)
 	for i, inc := range incs {
 		inc.Source = []incidents.Source{incidents.SourceHotline, incidents.SourcePatrol, incidents.SourceApp}[i%3]
@@ -79,11 +74,7 @@ func TestInsertKeepsEveryHistory(t *testing.T) {
 // incident is refused, and so is deleting an incident that has history.
 func TestForeignKeysAfterBulkInsert(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "fk.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openFile(t, "fk.gpkg")
 	incs := storetest.Incidents(2*bulkIndexThreshold, 0)
 	for _, inc := range incs {
 		inc.StartHistory("ingest")

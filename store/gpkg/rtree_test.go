@@ -3,7 +3,6 @@ package gpkg
 import (
 	"context"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -73,11 +72,7 @@ func checkRtree(t *testing.T, s *Store, rng *rand.Rand) {
 }
 
 func TestRtreeBatches(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "rtree.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openFile(t, "rtree.gpkg")
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 11))
 	tests := []struct {
