@@ -86,3 +86,59 @@ func checkDemoCity(t *testing.T, set *grids.Set, cellsPerGrid float64) {
 		t.Fatalf("only %d shared vertices tested", shared)
 	}
 }
+
+// LocateBatch gives every point the grid Locate gives it: random points
+// over and around the demo city, and every vertex, in batches of several
+// sizes (the smallest go one by one, the others through the sorted,
+// staged path).
+func TestLocateBatchMatchesLocate(t *testing.T) {
+	gs, err := fixtures.GenerateCity(fixtures.CityOptions{Grids: 400, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &grids.Set{Grids: gs, Status: grids.StatusPublished}
+	ix, err := grids.NewIndex(set, grids.IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves := set.Leaves()
+	b := leaves[0].Bound()
+	for _, g := range leaves {
+		b = b.Union(g.Bound())
+	}
+	rng := rand.New(rand.NewPCG(8, 9))
+	var xs, ys []float64
+	for i := 0; i < 200000; i++ {
+		xs = append(xs, b.Min[0]-0.01+rng.Float64()*(b.Max[0]-b.Min[0]+0.02))
+		ys = append(ys, b.Min[1]-0.01+rng.Float64()*(b.Max[1]-b.Min[1]+0.02))
+	}
+	for _, g := range leaves {
+		for _, v := range g.Geometry[0][0] {
+			xs, ys = append(xs, v[0]), append(ys, v[1])
+		}
+	}
+	rng.Shuffle(len(xs), func(i, j int) { xs[i], xs[j] = xs[j], xs[i]; ys[i], ys[j] = ys[j], ys[i] })
+	out := make([]int32, len(xs))
+	inside := 0
+	for _, size := range []int{100, 5000, len(xs)} {
+		for start := 0; start < len(xs); start += size {
+			end := min(start+size, len(xs))
+			ix.LocateBatch(xs[start:end], ys[start:end], out[start:end])
+		}
+		for i := range xs {
+			got, want := "", ix.LocateCode(xs[i], ys[i])
+			if g := ix.LeafAt(out[i]); g != nil {
+				got = g.Code
+			}
+			if got != want {
+				t.Fatalf("batches of %d: point %d (%v, %v): batch %q, one by one %q", size, i, xs[i], ys[i], got, want)
+			}
+			if size == len(xs) && want != "" {
+				inside++
+			}
+		}
+	}
+	if inside < len(xs)/3 {
+		t.Fatalf("only %d of %d points inside a grid", inside, len(xs))
+	}
+}
