@@ -319,10 +319,10 @@ func (ix *Index) buildCells(cellsPerGrid float64) {
 	// A cell's entry is the sure owner (id|sureBit), noCell, or the offset
 	// v of its list in cellCand: cellCand[v] is the list's length,
 	// cellCand[v+1] the offset of the cell's sub-cell block in cellSub, and
-	// the candidates follow. The leaf holding the centre goes
-	// first: it answers for most of the cell. Cells are filled in parallel
-	// stripes, each with its own lists and blocks, joined at the end
-	// (offsets shifted by the stripe's start).
+	// the candidates follow: the leaves with an edge in the cell, in leaf
+	// order, after a leaf holding the whole cell where leaves overlap.
+	// Cells are filled in parallel stripes, each with its own lists and
+	// blocks, joined at the end (offsets shifted by the stripe's start).
 	cells := make([]uint32, n)
 	workers := runtime.GOMAXPROCS(0)
 	if n < 1<<16 {
