@@ -215,19 +215,10 @@ func (ix *Index) Ancestors(g *Grid) []*Grid {
 }
 
 func (ix *Index) cellRange(minX, minY, maxX, maxY float64) (x0, y0, x1, y1 int) {
-	clampi := func(v float64, n int) int {
-		if v < 0 {
-			return 0
-		}
-		if v >= float64(n) {
-			return n - 1
-		}
-		return int(v)
-	}
-	x0 = clampi((minX-ix.minX)*ix.invW, ix.nx)
-	x1 = clampi((maxX-ix.minX)*ix.invW, ix.nx)
-	y0 = clampi((minY-ix.minY)*ix.invH, ix.ny)
-	y1 = clampi((maxY-ix.minY)*ix.invH, ix.ny)
+	x0 = clampCell((minX-ix.minX)*ix.invW, ix.nx)
+	x1 = clampCell((maxX-ix.minX)*ix.invW, ix.nx)
+	y0 = clampCell((minY-ix.minY)*ix.invH, ix.ny)
+	y1 = clampCell((maxY-ix.minY)*ix.invH, ix.ny)
 	return
 }
 
@@ -472,7 +463,8 @@ func (w *edgeWalker) mark(gx, gy int) {
 	w.masks[w.slot[c]] |= 1 << ((gy&(subSide-1))<<subBits | gx&(subSide-1))
 }
 
-func clampSub(v float64, n int) int {
+// clampCell is the cell (or sub-cell) of coordinate v, in [0, n).
+func clampCell(v float64, n int) int {
 	if v < 0 {
 		return 0
 	}
@@ -489,8 +481,8 @@ func (w *edgeWalker) edge(ua, va, ub, vb float64) {
 	du, dv := math.Abs(ub-ua), math.Abs(vb-va)
 	switch {
 	case du == 0 && dv == 0:
-		for gy := clampSub(va-w.padV, w.sny); gy <= clampSub(va+w.padV, w.sny); gy++ {
-			for gx := clampSub(ua-w.padU, w.snx); gx <= clampSub(ua+w.padU, w.snx); gx++ {
+		for gy := clampCell(va-w.padV, w.sny); gy <= clampCell(va+w.padV, w.sny); gy++ {
+			for gx := clampCell(ua-w.padU, w.snx); gx <= clampCell(ua+w.padU, w.snx); gx++ {
 				w.mark(gx, gy)
 			}
 		}
@@ -510,10 +502,10 @@ func (w *edgeWalker) sweep(a0, b0, a1, b1, padA, padB float64, nA, nB int, aIsX 
 	}
 	k := (b1 - b0) / (a1 - a0)
 	lo, hi := a0-padA, a1+padA
-	for ga := clampSub(lo, nA); ga <= clampSub(hi, nA); ga++ {
+	for ga := clampCell(lo, nA); ga <= clampCell(hi, nA); ga++ {
 		b0l := b0 + (max(lo, float64(ga))-a0)*k
 		b1l := b0 + (min(hi, float64(ga+1))-a0)*k
-		for gb := clampSub(min(b0l, b1l)-padB, nB); gb <= clampSub(max(b0l, b1l)+padB, nB); gb++ {
+		for gb := clampCell(min(b0l, b1l)-padB, nB); gb <= clampCell(max(b0l, b1l)+padB, nB); gb++ {
 			if aIsX {
 				w.mark(ga, gb)
 			} else {

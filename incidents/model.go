@@ -64,23 +64,22 @@ func (inc *Incident) FirstEntry(by string) Transition {
 }
 
 // reportedVia is the note of a first history entry, "reported via " and
-// the source; the known sources' notes are constants, not built afresh
-// for every incident.
+// the source; the known sources' notes are made once, not afresh for every
+// incident.
 func reportedVia(s Source) string {
-	switch s {
-	case SourcePatrol:
-		return "reported via patrol"
-	case SourceHotline:
-		return "reported via hotline"
-	case SourceApp:
-		return "reported via app"
-	case SourceVideo:
-		return "reported via video"
-	case SourceOpen311:
-		return "reported via open311"
+	if note, ok := reportedViaNotes[s]; ok {
+		return note
 	}
 	return "reported via " + string(s)
 }
+
+var reportedViaNotes = func() map[Source]string {
+	m := map[Source]string{}
+	for _, s := range Sources() {
+		m[s] = "reported via " + string(s)
+	}
+	return m
+}()
 
 // Transition is one entry of an incident's status history.
 type Transition struct {
