@@ -17,23 +17,25 @@ import (
 // jumps between months from one line to the next: the worst order for the
 // stores' time indexes (FeedNDJSON has the order of a live feed).
 func NDJSON(n int) []byte {
-	var b bytes.Buffer
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, `{"lon":%.7f,"lat":%.7f,"reported_at":"2024-%02d-%02dT%02d:%02d:%02d+08:00","category":"%s","external_id":"hl-%d","source":"hotline","description":"report %d"}`+"\n",
-			116.2+float64(i%1000)*3e-4, 39.8+float64((i/1000)%1000)*3e-4, 1+i%12, 1+i%28, i%24, i%60, (i/60)%60,
-			[]string{"E0102", "E0101", "C0101"}[i%3], i, i)
-	}
-	return b.Bytes()
+	return lines(n, func(i int) string {
+		return fmt.Sprintf("2024-%02d-%02dT%02d:%02d:%02d+08:00", 1+i%12, 1+i%28, i%24, i%60, (i/60)%60)
+	})
 }
 
 // FeedNDJSON returns n incident lines as NDJSON does, but in the order a
 // live feed sends them: reported_at rises, one report every two seconds.
 func FeedNDJSON(n int) []byte {
-	var b bytes.Buffer
 	t0 := time.Date(2024, 3, 1, 8, 0, 0, 0, time.FixedZone("", 8*3600))
+	return lines(n, func(i int) string { return t0.Add(time.Duration(2*i) * time.Second).Format(time.RFC3339) })
+}
+
+// lines makes the n lines of NDJSON and FeedNDJSON, the i-th reported at
+// reportedAt(i).
+func lines(n int, reportedAt func(i int) string) []byte {
+	var b bytes.Buffer
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, `{"lon":%.7f,"lat":%.7f,"reported_at":"%s","category":"%s","external_id":"hl-%d","source":"hotline","description":"report %d"}`+"\n",
-			116.2+float64(i%1000)*3e-4, 39.8+float64((i/1000)%1000)*3e-4, t0.Add(time.Duration(2*i)*time.Second).Format(time.RFC3339),
+			116.2+float64(i%1000)*3e-4, 39.8+float64((i/1000)%1000)*3e-4, reportedAt(i),
 			[]string{"E0102", "E0101", "C0101"}[i%3], i, i)
 	}
 	return b.Bytes()
