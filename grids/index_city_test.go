@@ -49,10 +49,7 @@ func checkDemoCity(t *testing.T, set *grids.Set, cellsPerGrid float64) {
 		}
 		return out
 	}
-	b := leaves[0].Bound()
-	for _, g := range leaves {
-		b = b.Union(g.Bound())
-	}
+	b := boundOf(leaves)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 100000; i++ {
 		p := orb.Point{b.Min[0] + rng.Float64()*(b.Max[0]-b.Min[0]), b.Min[1] + rng.Float64()*(b.Max[1]-b.Min[1])}
@@ -102,10 +99,7 @@ func TestLocateBatchMatchesLocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	leaves := set.Leaves()
-	b := leaves[0].Bound()
-	for _, g := range leaves {
-		b = b.Union(g.Bound())
-	}
+	b := boundOf(leaves)
 	rng := rand.New(rand.NewPCG(8, 9))
 	var xs, ys []float64
 	for i := 0; i < 200000; i++ {
@@ -141,4 +135,13 @@ func TestLocateBatchMatchesLocate(t *testing.T) {
 	if inside < len(xs)/3 {
 		t.Fatalf("only %d of %d points inside a grid", inside, len(xs))
 	}
+}
+
+// boundOf is the box of all the grids.
+func boundOf(gs []*grids.Grid) orb.Bound {
+	b := gs[0].Bound()
+	for _, g := range gs[1:] {
+		b = b.Union(g.Bound())
+	}
+	return b
 }
