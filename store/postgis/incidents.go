@@ -256,10 +256,13 @@ func (s *Store) QueryIncidents(ctx context.Context, q store.IncidentQuery) ([]*i
 		return fmt.Sprintf("$%d", len(args))
 	}
 	if b := q.BBox; b != nil {
-		// && on a point is containment in the closed box, as in the
-		// GeoPackage store.
-		where = append(where, fmt.Sprintf("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
-			arg(b.Min[0]), arg(b.Min[1]), arg(b.Max[0]), arg(b.Max[1])))
+		// && narrows through the GiST index, but compares float4 boxes
+		// rounded outward, so points up to about 1e-5° outside pass it;
+		// the exact test on the point follows, containment in the closed
+		// box as in the GeoPackage store.
+		x0, y0, x1, y1 := arg(b.Min[0]), arg(b.Min[1]), arg(b.Max[0]), arg(b.Max[1])
+		where = append(where, fmt.Sprintf("geom && ST_MakeEnvelope(%[1]s, %[2]s, %[3]s, %[4]s, 4326) AND ST_X(geom) BETWEEN %[1]s AND %[3]s AND ST_Y(geom) BETWEEN %[2]s AND %[4]s",
+			x0, y0, x1, y1))
 	}
 	if q.From != nil {
 		where = append(where, "reported_at >= "+arg(*q.From))

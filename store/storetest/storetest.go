@@ -559,6 +559,9 @@ func testQueryFilters(t *testing.T, h Harness) {
 	all := queryFixture(t, s)
 	from, to := base.Add(24*time.Hour), base.Add(72*time.Hour)
 	box := orb.Bound{Min: orb.Point{116.315, 39.905}, Max: orb.Point{116.345, 39.925}}
+	// Edges 1e-6° inside columns of points (left out, though a float4 box
+	// would take them in) and one edge on a row of points (taken in).
+	edge := orb.Bound{Min: orb.Point{116.31 + 1e-6, all[8].Lat}, Max: orb.Point{116.34 - 1e-6, 39.93 + 1e-6}}
 	tests := []struct {
 		name  string
 		q     store.IncidentQuery
@@ -566,6 +569,7 @@ func testQueryFilters(t *testing.T, h Harness) {
 	}{
 		{name: "no filter", q: store.IncidentQuery{}, match: func(*incidents.Incident) bool { return true }},
 		{name: "bbox", q: store.IncidentQuery{BBox: &box}, match: func(inc *incidents.Incident) bool { return box.Contains(orb.Point{inc.Lon, inc.Lat}) }},
+		{name: "bbox edges", q: store.IncidentQuery{BBox: &edge}, match: func(inc *incidents.Incident) bool { return edge.Contains(orb.Point{inc.Lon, inc.Lat}) }},
 		{name: "time range half open", q: store.IncidentQuery{From: &from, To: &to}, match: func(inc *incidents.Incident) bool {
 			return !inc.ReportedAt.Before(from) && inc.ReportedAt.Before(to)
 		}},
