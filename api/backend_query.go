@@ -1,10 +1,12 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -156,4 +158,147 @@ func (b *Backend) UpdateIncident(ctx context.Context, id int64, fn func(*inciden
 	}
 	b.bump()
 	return inc, nil
+}
+
+// listKey is a place in the incident list's order: reported_at in Unix
+// milliseconds (the stores' precision), then id.
+type listKey struct{ ms, id int64 }
+
+func (a listKey) less(b listKey) bool { return a.ms < b.ms || (a.ms == b.ms && a.id < b.id) }
+
+// listPage asks for one page of the incident list: rows reported in
+// [fromMs, toMs), after the cursor's place when there is one, at most
+// limit of them.
+type listPage struct {
+	fromMs, toMs int64
+	after        *listKey
+	limit        int
+}
+
+// pageRows returns the rows of v passing f on page p, in (reported_at, id)
+// order, and whether rows follow the last of them. One pass over the
+// columns keeps the limit+1 first keys in a max-heap; a row whose key is
+// past the heap's largest is dropped before the filter runs.
+func pageRows(ctx context.Context, v incidents.View, f rowFilter, p listPage) (rows []int, more bool, err error) {
+	if p.limit <= 0 {
+		return nil, false, nil
+	}
+	c := f.compile(v)
+	if c.none || p.fromMs >= p.toMs {
+		return nil, false, nil
+	}
+	type entry struct {
+		k   listKey
+		row int
+	}
+	keep := p.limit + 1
+	h := make([]entry, 0, min(keep, 1024))
+	// down restores the max-heap from the root after it was replaced.
+	down := func() {
+		for i := 0; ; {
+			l, r, top := 2*i+1, 2*i+2, i
+			if l < len(h) && h[top].k.less(h[l].k) {
+				top = l
+			}
+			if r < len(h) && h[top].k.less(h[r].k) {
+				top = r
+			}
+			if top == i {
+				return
+			}
+			h[i], h[top] = h[top], h[i]
+			i = top
+		}
+	}
+	n := v.Len()
+	for i := 0; i < n; i++ {
+		if i&0xffff == 0 && ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+		k := listKey{v.ReportedAtMilli(i), v.ID(i)}
+		if k.ms < p.fromMs || k.ms >= p.toMs || (p.after != nil && !p.after.less(k)) {
+			continue
+		}
+		if len(h) == keep && !k.less(h[0].k) {
+			continue
+		}
+		if !c.match(i) {
+			continue
+		}
+		if len(h) < keep {
+			h = append(h, entry{k, i})
+			for j := len(h) - 1; j > 0; { // up
+				parent := (j - 1) / 2
+				if !h[parent].k.less(h[j].k) {
+					break
+				}
+				h[parent], h[j] = h[j], h[parent]
+				j = parent
+			}
+			continue
+		}
+		h[0] = entry{k, i}
+		down()
+	}
+	slices.SortFunc(h, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(a.k.ms, b.k.ms), cmp.Compare(a.k.id, b.k.id))
+	})
+	more = len(h) > p.limit
+	if more {
+		h = h[:p.limit]
+	}
+	rows = make([]int, len(h))
+	for j, e := range h {
+		rows[j] = e.row
+	}
+	return rows, more, nil
+}
+
+// listIncidents answers a store.IncidentQuery (without IDs) as the store
+// would, in (reported_at, id) pages, from the in-memory columns: they find
+// the page's rows, the store gives their whole incidents (hydrate). The
+// columns are the index the list pages over, as OGC and Open311 do, so the
+// store needs no time index of its own for it. Incidents the columns hold
+// but the store no longer has are left out of their page.
+func (b *Backend) listIncidents(ctx context.Context, q store.IncidentQuery) ([]*incidents.Incident, string, error) {
+	f := newRowFilter()
+	f.bbox = q.BBox
+	f.category = q.Category
+	f.prefix = q.GridPrefix
+	if q.Status != "" {
+		f.statuses = []incidents.Status{q.Status}
+	}
+	p := listPage{fromMs: math.MinInt64, toMs: math.MaxInt64, limit: q.PageLimit()}
+	if q.From != nil {
+		p.fromMs = q.From.UnixMilli()
+	}
+	if q.To != nil {
+		p.toMs = q.To.UnixMilli()
+	}
+	if q.Cursor != "" {
+		c, err := store.ParseCursor(q.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		p.after = &listKey{c.ReportedAt.UnixMilli(), c.ID}
+	}
+	v := b.Columns.View()
+	rows, more, err := pageRows(ctx, v, f, p)
+	if err != nil {
+		return nil, "", err
+	}
+	ids := make([]int64, len(rows))
+	for j, i := range rows {
+		ids[j] = v.ID(i)
+	}
+	incs, err := b.hydrate(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if more {
+		last := rows[len(rows)-1]
+		next = store.Cursor{ReportedAt: time.UnixMilli(v.ReportedAtMilli(last)).UTC(), ID: v.ID(last)}.Encode()
+	}
+	return incs, next, nil
 }

@@ -165,41 +165,37 @@ func (g *gridsets) checkHistory(ctx context.Context, ix *grids.Index, from time.
 	// Columns keep whole seconds, floored: rows at from's second or later
 	// may be after from; rows of an earlier second are before it.
 	fromSec := from.Unix()
-	n := 0
+	var ids []int64
 	for i := 0; i < v.Len(); i++ {
 		if v.ReportedAt(i) >= fromSec {
-			n++
+			ids = append(ids, v.ID(i))
 		}
 	}
-	if n == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
-	if n > maxHistoryCheck {
+	if len(ids) > maxHistoryCheck {
 		return problem(http.StatusConflict,
 			"effective_from %s precedes %d incidents already stored: a grid set comes into force after the incidents already reported, so that none changes grid",
-			from.Format(time.RFC3339), n)
+			from.Format(time.RFC3339), len(ids))
+	}
+	incs, err := g.s.b.hydrate(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("check incidents after %s: %w", from.Format(time.RFC3339), err)
 	}
 	var bad int
 	var examples []string
-	q := store.IncidentQuery{From: &from, Limit: store.MaxLimit}
-	for {
-		page, next, err := g.s.b.Store.QueryIncidents(ctx, q)
-		if err != nil {
-			return fmt.Errorf("check incidents after %s: %w", from.Format(time.RFC3339), err)
+	for _, inc := range incs {
+		if inc.ReportedAt.Before(from) {
+			continue // in from's second, before it
 		}
-		for _, inc := range page {
-			if got := ix.LocateCode(inc.Lon, inc.Lat); got != inc.GridCode {
-				bad++
-				if len(examples) < 5 {
-					examples = append(examples, fmt.Sprintf("incident %d (%s): %s → %s",
-						inc.ID, inc.ReportedAt.UTC().Format(time.RFC3339), orNone(inc.GridCode), orNone(got)))
-				}
+		if got := ix.LocateCode(inc.Lon, inc.Lat); got != inc.GridCode {
+			bad++
+			if len(examples) < 5 {
+				examples = append(examples, fmt.Sprintf("incident %d (%s): %s → %s",
+					inc.ID, inc.ReportedAt.UTC().Format(time.RFC3339), orNone(inc.GridCode), orNone(got)))
 			}
 		}
-		if next == "" {
-			break
-		}
-		q.Cursor = next
 	}
 	if bad == 0 {
 		return nil

@@ -315,13 +315,13 @@ func (s *Server) handleIncidentsList(w http.ResponseWriter, r *http.Request) err
 	prefix, ok := a.GridPrefix(grid)
 	if ok {
 		iq.GridPrefix = prefix
-		page, next, err := s.b.Store.QueryIncidents(r.Context(), iq)
+		page, next, err := s.b.listIncidents(r.Context(), iq)
 		if err != nil {
 			return fmt.Errorf("list incidents: %w", err)
 		}
 		for _, inc := range page {
 			if !a.Sees(inc.GridCode) {
-				continue // the store filtered by prefix already; kept as a guard
+				continue // the columns filtered by prefix already; kept as a guard
 			}
 			out.Features = append(out.Features, incidentFeature(inc, s.b.Catalogue, a, false))
 		}

@@ -13,8 +13,10 @@ import (
 // Columns is the in-memory, append-only, columnar copy of every incident
 // that analytics read. It is sized for millions of rows: coordinates are
 // int32 fixed point of 1e-7° (about 1 cm; float32 would be off by metres at
-// lon 116°), times uint32 Unix seconds (0 = none, good to 2106), category,
-// grid, source and status small dictionary codes.
+// lon 116°), times uint32 Unix seconds (0 = none, good to 2106) and the
+// reported time's milliseconds besides, so that lists page in the stores'
+// exact (reported_at, id) order, category, grid, source and status small
+// dictionary codes.
 //
 // Many readers may work on Views while writers append and update: rows are
 // written before the row count that makes them visible is published, and
@@ -47,6 +49,7 @@ type chunk struct {
 	id       [chunkSize]int64
 	lon, lat [chunkSize]int32 // 1e-7 degrees
 	reported [chunkSize]uint32
+	milli    [chunkSize]uint16 // reported_at's millisecond within its second
 	grid     [chunkSize]uint32
 	category [chunkSize]uint16
 	source   [chunkSize]uint8
@@ -121,6 +124,7 @@ func (c *Columns) Append(inc *Incident) (bool, error) {
 	ch.lon[j] = int32(math.Round(inc.Lon * 1e7))
 	ch.lat[j] = int32(math.Round(inc.Lat * 1e7))
 	ch.reported[j] = rep
+	ch.milli[j] = uint16(inc.ReportedAt.Nanosecond() / 1e6)
 	ch.grid[j] = grid
 	ch.category[j] = cat
 	ch.source[j] = sourceCode(inc.Source)
@@ -332,6 +336,13 @@ func (v View) Lat(i int) float64 { return float64(v.chunks[i>>chunkBits].lat[i&c
 
 // ReportedAt is the Unix second row i was reported at.
 func (v View) ReportedAt(i int) int64 { return int64(v.chunks[i>>chunkBits].reported[i&chunkMask]) }
+
+// ReportedAtMilli is the Unix millisecond row i was reported at, the
+// precision the stores keep.
+func (v View) ReportedAtMilli(i int) int64 {
+	ch, j := v.chunks[i>>chunkBits], i&chunkMask
+	return int64(ch.reported[j])*1000 + int64(ch.milli[j])
+}
 
 // Category is the dictionary code of row i's category; see Categories.
 func (v View) Category(i int) uint16 { return v.chunks[i>>chunkBits].category[i&chunkMask] }

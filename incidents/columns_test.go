@@ -26,6 +26,8 @@ func TestColumnsRoundTrip(t *testing.T) {
 		{ID: 2, Category: "B0203", Source: SourceVideo, ReportedAt: t0, Lon: -73.9857, Lat: 40.7484,
 			Status: StatusClosed, Deadline: &d, ClosedAt: &closed, Reworks: 2, Extended: true},
 		{ID: 3, Category: "A0101", ReportedAt: t0, Lon: 180, Lat: -90, Status: StatusRejected},
+		{ID: 4, Category: "A0101", ReportedAt: t0.Add(999*time.Millisecond + 999*time.Microsecond), Status: StatusReported},
+		{ID: 5, Category: "A0101", ReportedAt: t0.Add(-time.Millisecond), Status: StatusReported},
 	}
 	for _, inc := range in {
 		if ok, err := c.Append(inc); err != nil || !ok {
@@ -33,10 +35,14 @@ func TestColumnsRoundTrip(t *testing.T) {
 		}
 	}
 	v := c.View()
-	if v.Len() != 3 {
+	if v.Len() != len(in) {
 		t.Fatalf("len %d", v.Len())
 	}
 	for i, inc := range in {
+		// Milliseconds as the stores keep them: truncated, never rounded up.
+		if got, want := v.ReportedAtMilli(i), inc.ReportedAt.UnixMilli(); got != want {
+			t.Errorf("row %d reported at %d ms, want %d", i, got, want)
+		}
 		r := v.Row(i)
 		var wantDeadline, wantClosed int64
 		if inc.Deadline != nil {
