@@ -32,6 +32,7 @@ run import ./cmd/gridd 'ImportIncidents' 2x
 run incidents ./incidents '.' 1s
 run hotspot ./hotspot 'GiStar1M|Neighbours1M|Emerging100kx52|KDEBinned' 3x
 run analytics ./api 'Analytics' 10x
+run list ./api 'IncidentList' 20x
 run tiles ./tiles 'GridTile|HeatTile|IncidentTile' 1s
 run tiles-http ./api 'Tiles' 2000x
 run validate ./grids/topo 'Validate50k' 3x
@@ -63,3 +64,4 @@ echo "gridd import incidents (reports):  $(metric import BenchmarkImportIncident
 echo "gridd import incidents (past):     $(metric import BenchmarkImportIncidents/past-cases incidents/s) incidents/s"
 echo "load 1M incidents, GeoPackage:     $(metric store-gpkg BenchmarkLoadColumns ns/op) ns, $(metric store-gpkg BenchmarkLoadColumns column-bytes/incident) bytes an incident"
 echo "load 1M incidents, PostGIS:        $(metric store-postgis BenchmarkLoadColumns ns/op) ns"
+echo "incident list page of 100 over 1M:  $(metric list BenchmarkIncidentList/middle-page ms/page) ms"
