@@ -14,9 +14,9 @@ import (
 // the demo city's incidents.
 
 // NDJSON returns n incident lines with external ids. Their reported_at
-// jumps between months from one line to the next: the worst order for a
-// time index, such as PostGIS's monthly partitions (FeedNDJSON has the
-// order of a live feed).
+// jumps between months from one line to the next: the worst order for
+// anything kept in time order (an index on reported_at, PostGIS's monthly
+// partitions). FeedNDJSON has the order of a live feed.
 func NDJSON(n int) []byte {
 	return lines(n, func(i int) string {
 		return fmt.Sprintf("2024-%02d-%02dT%02d:%02d:%02d+08:00", 1+i%12, 1+i%28, i%24, i%60, (i/60)%60)
