@@ -72,7 +72,8 @@ func (c *child) geocode(t *testing.T, lon, lat float64) string {
 }
 
 // Two gridd processes share one PostGIS database: a grid set published
-// through one is used by the other's geocoding within 5 s, without restart.
+// through one is used by the other's geocoding within 5 s, without restart,
+// and incidents stored through one are in the other's list.
 func TestReplicasFollowPublish(t *testing.T) {
 	db := pgtest.NewDB(t)
 	a := startServe(t, "--db", db)
@@ -124,5 +125,32 @@ func TestReplicasFollowPublish(t *testing.T) {
 	t.Logf("second set, published through the other replica, reached the first in %v", d)
 	if got := b.geocode(t, lon, lat); got != want2 {
 		t.Fatalf("the publishing replica answers %q, want %q", got, want2)
+	}
+
+	// Lists page over each replica's in-memory columns: incidents stored
+	// through one replica are in the other's list within 5 s.
+	for _, tc := range []struct {
+		name     string
+		from, to *child
+	}{{"to-b", a, b}, {"to-a", b, a}} {
+		postJSON(t, tc.from.base+"/api/v1/incidents", "application/x-ndjson",
+			[]byte(ndjsonBatch(tc.name, 120, lon, lat, time.Now().Add(-time.Minute))), nil)
+		start := time.Now()
+		for missing := 120; missing > 0; {
+			ids := tc.to.externalIDs(t)
+			missing = 0
+			for i := 0; i < 120; i++ {
+				if !ids[fmt.Sprintf("%s-%d", tc.name, i)] {
+					missing++
+				}
+			}
+			if missing > 0 {
+				if time.Since(start) > 5*time.Second {
+					t.Fatalf("%d of 120 incidents stored through %s are not in %s's list after 5 s", missing, tc.from.base, tc.to.base)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		t.Logf("incidents stored through %s were in %s's list after %v", tc.from.base, tc.to.base, time.Since(start))
 	}
 }
