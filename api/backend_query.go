@@ -176,9 +176,12 @@ type listPage struct {
 }
 
 // pageRows returns the rows of v passing f on page p, in (reported_at, id)
-// order, and whether rows follow the last of them. One pass over the
-// columns keeps the limit+1 first keys in a max-heap; a row whose key is
-// past the heap's largest is dropped before the filter runs.
+// order, and whether rows follow the last of them. A max-heap keeps the
+// limit+1 first keys seen; a row whose key is past the heap's largest is
+// dropped before the filter runs. Blocks of rows are visited in the order
+// of their earliest report, and the scan stops at a block that starts after
+// a full heap's largest key: when reports arrive roughly in time order, a
+// page reads a block or two, not every row.
 func pageRows(ctx context.Context, v incidents.View, f rowFilter, p listPage) (rows []int, more bool, err error) {
 	if p.limit <= 0 {
 		return nil, false, nil
@@ -187,6 +190,25 @@ func pageRows(ctx context.Context, v incidents.View, f rowFilter, p listPage) (r
 	if c.none || p.fromMs >= p.toMs {
 		return nil, false, nil
 	}
+	lowMs := p.fromMs // no row before it can be on the page
+	if p.after != nil {
+		lowMs = max(lowMs, p.after.ms)
+	}
+	type block struct {
+		b       int
+		firstMs int64
+	}
+	var blocks []block
+	for b := 0; b < v.Blocks(); b++ {
+		first, last := v.BlockReported(b)
+		firstMs, lastMs := first*1000, last*1000+999
+		if lastMs < lowMs || firstMs >= p.toMs {
+			continue
+		}
+		blocks = append(blocks, block{b, firstMs})
+	}
+	slices.SortFunc(blocks, func(a, b block) int { return cmp.Compare(a.firstMs, b.firstMs) })
+
 	type entry struct {
 		k   listKey
 		row int
@@ -210,35 +232,40 @@ func pageRows(ctx context.Context, v incidents.View, f rowFilter, p listPage) (r
 			i = top
 		}
 	}
-	n := v.Len()
-	for i := 0; i < n; i++ {
-		if i&0xffff == 0 && ctx.Err() != nil {
+	for _, bl := range blocks {
+		if len(h) == keep && bl.firstMs > h[0].k.ms {
+			break // this block and those after it start past the page
+		}
+		if ctx.Err() != nil {
 			return nil, false, ctx.Err()
 		}
-		k := listKey{v.ReportedAtMilli(i), v.ID(i)}
-		if k.ms < p.fromMs || k.ms >= p.toMs || (p.after != nil && !p.after.less(k)) {
-			continue
-		}
-		if len(h) == keep && !k.less(h[0].k) {
-			continue
-		}
-		if !c.match(i) {
-			continue
-		}
-		if len(h) < keep {
-			h = append(h, entry{k, i})
-			for j := len(h) - 1; j > 0; { // up
-				parent := (j - 1) / 2
-				if !h[parent].k.less(h[j].k) {
-					break
-				}
-				h[parent], h[j] = h[j], h[parent]
-				j = parent
+		start, end := v.BlockRows(bl.b)
+		for i := start; i < end; i++ {
+			k := listKey{v.ReportedAtMilli(i), v.ID(i)}
+			if k.ms < p.fromMs || k.ms >= p.toMs || (p.after != nil && !p.after.less(k)) {
+				continue
 			}
-			continue
+			if len(h) == keep && !k.less(h[0].k) {
+				continue
+			}
+			if !c.match(i) {
+				continue
+			}
+			if len(h) < keep {
+				h = append(h, entry{k, i})
+				for j := len(h) - 1; j > 0; { // up
+					parent := (j - 1) / 2
+					if !h[parent].k.less(h[j].k) {
+						break
+					}
+					h[parent], h[j] = h[j], h[parent]
+					j = parent
+				}
+				continue
+			}
+			h[0] = entry{k, i}
+			down()
 		}
-		h[0] = entry{k, i}
-		down()
 	}
 	slices.SortFunc(h, func(a, b entry) int {
 		return cmp.Or(cmp.Compare(a.k.ms, b.k.ms), cmp.Compare(a.k.id, b.k.id))

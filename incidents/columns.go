@@ -57,6 +57,9 @@ type chunk struct {
 	deadline [chunkSize]atomic.Uint32
 	closed   [chunkSize]atomic.Uint32
 	state    [chunkSize]atomic.Uint32 // status | reworks<<8 | flags<<16
+	// The earliest and latest reported second of the chunk's rows, set
+	// before a row is published, so that they bound every row a View sees.
+	firstRep, lastRep atomic.Uint32
 }
 
 const flagExtended = 1
@@ -125,6 +128,12 @@ func (c *Columns) Append(inc *Incident) (bool, error) {
 	ch.lat[j] = int32(math.Round(inc.Lat * 1e7))
 	ch.reported[j] = rep
 	ch.milli[j] = uint16(inc.ReportedAt.Nanosecond() / 1e6)
+	if j == 0 || rep < ch.firstRep.Load() {
+		ch.firstRep.Store(rep)
+	}
+	if rep > ch.lastRep.Load() {
+		ch.lastRep.Store(rep)
+	}
 	ch.grid[j] = grid
 	ch.category[j] = cat
 	ch.source[j] = sourceCode(inc.Source)
@@ -324,6 +333,23 @@ func (c *Columns) View() View {
 
 // Len is the number of rows in the view.
 func (v View) Len() int { return v.n }
+
+// Blocks is the number of blocks the view's rows are stored in: block b
+// holds rows BlockRows(b). A scan that wants rows by time can pass over a
+// block whose BlockReported range misses its window.
+func (v View) Blocks() int { return (v.n + chunkSize - 1) >> chunkBits }
+
+// BlockRows is the half-open range of rows [start, end) of block b.
+func (v View) BlockRows(b int) (start, end int) {
+	return b << chunkBits, min(v.n, (b+1)<<chunkBits)
+}
+
+// BlockReported bounds the Unix seconds the rows of block b were reported
+// at: first <= ReportedAt(i) <= last for each of its rows in the view.
+func (v View) BlockReported(b int) (first, last int64) {
+	ch := v.chunks[b]
+	return int64(ch.firstRep.Load()), int64(ch.lastRep.Load())
+}
 
 // ID is the incident id of row i.
 func (v View) ID(i int) int64 { return v.chunks[i>>chunkBits].id[i&chunkMask] }

@@ -265,3 +265,39 @@ func BenchmarkViewScan(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(1<<20), "ns/row")
 }
+
+// Each block's reported range is its rows' earliest and latest second.
+func TestColumnsBlockReported(t *testing.T) {
+	c := NewColumns()
+	rng := rand.New(rand.NewPCG(3, 4))
+	n := 2*chunkSize + 100
+	for id := int64(1); id <= int64(n); id++ {
+		inc := colIncident(id)
+		inc.ReportedAt = t0.Add(time.Duration(rng.IntN(1e8)) * time.Millisecond)
+		if _, err := c.Append(inc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := c.View()
+	if v.Blocks() != 3 {
+		t.Fatalf("%d blocks, want 3", v.Blocks())
+	}
+	rows := 0
+	for b := 0; b < v.Blocks(); b++ {
+		start, end := v.BlockRows(b)
+		if start != rows || end <= start {
+			t.Fatalf("block %d rows [%d, %d) after %d rows", b, start, end, rows)
+		}
+		rows = end
+		lo, hi := v.ReportedAt(start), v.ReportedAt(start)
+		for i := start; i < end; i++ {
+			lo, hi = min(lo, v.ReportedAt(i)), max(hi, v.ReportedAt(i))
+		}
+		if first, last := v.BlockReported(b); first != lo || last != hi {
+			t.Errorf("block %d reported [%d, %d], its rows [%d, %d]", b, first, last, lo, hi)
+		}
+	}
+	if rows != n {
+		t.Fatalf("blocks hold %d rows, want %d", rows, n)
+	}
+}

@@ -64,4 +64,4 @@ echo "gridd import incidents (reports):  $(metric import BenchmarkImportIncident
 echo "gridd import incidents (past):     $(metric import BenchmarkImportIncidents/past-cases incidents/s) incidents/s"
 echo "load 1M incidents, GeoPackage:     $(metric store-gpkg BenchmarkLoadColumns ns/op) ns, $(metric store-gpkg BenchmarkLoadColumns column-bytes/incident) bytes an incident"
 echo "load 1M incidents, PostGIS:        $(metric store-postgis BenchmarkLoadColumns ns/op) ns"
-echo "incident list page of 100 over 1M:  $(metric list BenchmarkIncidentList/middle-page ms/page) ms"
+echo "incident list page of 100 over 1M: $(metric list BenchmarkIncidentList/middle-page ms/page) ms"
