@@ -19,13 +19,25 @@ import (
 // supplies the whole incidents of the page afterwards (hydrate).
 type rowFilter struct {
 	bbox     *orb.Bound
-	from, to int64 // reported_at in [from, to), Unix seconds
+	from, to int64 // reported_at in [from, to), Unix milliseconds
 	category string
 	prefix   string             // grid code prefix; "" for all
 	statuses []incidents.Status // nil for all
 }
 
 func newRowFilter() rowFilter { return rowFilter{from: math.MinInt64, to: math.MaxInt64} }
+
+// milliOfSecond is Unix second s in milliseconds, the unbounded ends
+// (math.MinInt64, math.MaxInt64) kept as they are.
+func milliOfSecond(s int64) int64 {
+	switch {
+	case s <= math.MinInt64/1000:
+		return math.MinInt64
+	case s >= math.MaxInt64/1000:
+		return math.MaxInt64
+	}
+	return s * 1000
+}
 
 // compiledRows is a rowFilter resolved against one View's dictionaries.
 type compiledRows struct {
@@ -64,7 +76,7 @@ func (f rowFilter) compile(v incidents.View) compiledRows {
 
 func (c *compiledRows) match(i int) bool {
 	v := c.v
-	if t := v.ReportedAt(i); t < c.f.from || t >= c.f.to {
+	if t := v.ReportedAtMilli(i); t < c.f.from || t >= c.f.to {
 		return false
 	}
 	if c.cat >= 0 && int(v.Category(i)) != c.cat {

@@ -299,10 +299,10 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 			f.bbox = &box
 		}
 		if iv.start != nil {
-			f.from = iv.start.Unix()
+			f.from = iv.start.UnixMilli()
 		}
 		if iv.end != nil {
-			f.to = iv.end.Unix() + 1 // closed interval, whole seconds
+			f.to = iv.end.UnixMilli() + 1 // closed interval, to the stores' millisecond
 		}
 		v := s.b.Columns.View()
 		rows, matched, err := selectRows(r.Context(), v, f, offset, limit)

@@ -227,13 +227,13 @@ func (s *Server) handleOpen311Requests(w http.ResponseWriter, r *http.Request) e
 	}
 	var hits []hit
 	for _, code := range orAll(codes) {
-		f := rowFilter{from: start.Unix(), to: end.Unix() + 1, category: code, prefix: a.Scope, statuses: statuses}
+		f := rowFilter{from: start.UnixMilli(), to: end.UnixMilli() + 1, category: code, prefix: a.Scope, statuses: statuses}
 		rows, _, err := selectRows(r.Context(), v, f, 0, -1)
 		if err != nil {
 			return err
 		}
 		for _, i := range rows {
-			hits = append(hits, hit{i, v.ReportedAt(i)})
+			hits = append(hits, hit{i, v.ReportedAtMilli(i)})
 		}
 	}
 	slices.SortFunc(hits, func(x, y hit) int {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -157,6 +158,30 @@ func TestOGCEndpoints(t *testing.T) {
 	}
 	if !strings.Contains(rels["next"], "offset=8") || !strings.Contains(rels["prev"], "offset=0") {
 		t.Errorf("links %v", rels)
+	}
+
+	// The interval's ends hold to the millisecond the stores keep.
+	rec := f.city.recs[0]
+	for _, at := range []string{"08:00:00.250", "08:00:00.750", "08:00:01.000"} {
+		body := fmt.Sprintf(`{"lon":%v,"lat":%v,"reported_at":"2025-01-05T%sZ","category":"E0102","external_id":"ms-%s"}`, rec.WGSLon, rec.WGSLat, at, at)
+		if r := f.do(http.MethodPost, "/api/v1/incidents", "reporter", "application/json", []byte(body)); r.status != http.StatusCreated {
+			t.Fatalf("POST: %d %s", r.status, r.body)
+		}
+	}
+	for _, tc := range []struct {
+		datetime string
+		want     int
+	}{
+		{"2025-01-05T08:00:00.250Z", 1},
+		{"2025-01-05T08:00:00.251Z/2025-01-05T08:00:01Z", 2},
+		{"2025-01-05T08:00:00Z/2025-01-05T08:00:00.750Z", 2},
+		{"2025-01-05T08:00:00.751Z/2025-01-05T08:00:00.999Z", 0},
+	} {
+		var p page
+		f.mustGet("/ogc/collections/incidents/items?datetime="+url.QueryEscape(tc.datetime), "reporter", http.StatusOK).json(t, &p)
+		if p.NumberMatched != tc.want {
+			t.Errorf("datetime=%s: matched %d, want %d", tc.datetime, p.NumberMatched, tc.want)
+		}
 	}
 
 	// bbox keeps the grids that meet the box.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -202,6 +203,42 @@ func TestOpen311RequestsQuery(t *testing.T) {
 		}
 	}
 	f.mustGet("/open311/v2/requests/99999999.json", "reporter", http.StatusNotFound)
+
+	// start_date and end_date hold to the millisecond the stores keep, and
+	// the newest comes first within a second too.
+	rec := f.city.recs[0]
+	posted := map[string]string{}
+	// Posted out of time order, so that ids and times disagree.
+	for _, at := range []string{"08:00:00.750", "08:00:00.250", "08:00:01.000"} {
+		body := fmt.Sprintf(`{"lon":%v,"lat":%v,"reported_at":"2025-01-05T%sZ","category":"E0102","external_id":"ms-%s"}`, rec.WGSLon, rec.WGSLat, at, at)
+		r := f.do(http.MethodPost, "/api/v1/incidents", "reporter", "application/json", []byte(body))
+		if r.status != http.StatusCreated {
+			t.Fatalf("POST: %d %s", r.status, r.body)
+		}
+		var res IngestResult
+		r.json(t, &res)
+		posted[at] = fmt.Sprint(res.ID)
+	}
+	for _, tc := range []struct {
+		start, end string
+		want       []string
+	}{
+		{"2025-01-05T08:00:00.251Z", "2025-01-05T08:00:01Z", []string{"08:00:01.000", "08:00:00.750"}},
+		{"2025-01-05T08:00:00Z", "2025-01-05T08:00:00.999Z", []string{"08:00:00.750", "08:00:00.250"}},
+	} {
+		q = url.Values{"start_date": {tc.start}, "end_date": {tc.end}}
+		f.mustGet("/open311/v2/requests.json?"+q.Encode(), "reporter", http.StatusOK).json(t, &reqs)
+		var got, want []string
+		for _, r := range reqs {
+			got = append(got, r.ServiceRequestID)
+		}
+		for _, at := range tc.want {
+			want = append(want, posted[at])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("requests from %s to %s: %v, want %v", tc.start, tc.end, got, want)
+		}
+	}
 }
 
 func abs(x float64) float64 {

@@ -310,7 +310,7 @@ func (ts *tileState) gridCounts(ctx context.Context, k countKey) (map[string]int
 	if e.rolled != nil && n == e.rows {
 		return e.rolled, nil
 	}
-	c := rowFilter{from: k.from, to: k.to, category: k.category, prefix: k.scope}.compile(v)
+	c := rowFilter{from: milliOfSecond(k.from), to: milliOfSecond(k.to), category: k.category, prefix: k.scope}.compile(v)
 	if len(e.leaf) < len(v.Grids()) {
 		e.leaf = append(e.leaf, make([]int, len(v.Grids())-len(e.leaf))...)
 	}
