@@ -81,8 +81,8 @@ func Open(path string) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	r := sql.OpenDB(connector{drv: drv, dsn: base + "&_pragma=query_only(1)&_pragma=cache_size(-16384)"})
-	r.SetMaxOpenConns(4)
-	r.SetMaxIdleConns(4)
+	r.SetMaxOpenConns(maxReaders)
+	r.SetMaxIdleConns(maxReaders)
 
 	s := &Store{path: path, w: w, r: r, hub: hub.New()}
 	if err := s.migrate(context.Background()); err != nil {
@@ -94,8 +94,10 @@ func Open(path string) (*Store, error) {
 }
 
 // newFilePageSize is the page size of files Open creates; walCheckpointBytes
-// the WAL size at which the writer checkpoints.
+// the WAL size at which the writer checkpoints; maxReaders the reading
+// connections.
 const (
+	maxReaders         = 4
 	newFilePageSize    = 16384
 	walCheckpointBytes = 32 << 20
 )

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -628,24 +629,82 @@ WHERE fid = ?`, inc.Category, nullString(string(inc.Source)), nullString(inc.Des
 	return inc, nil
 }
 
-// ScanIncidents implements store.Store.
+// ScanIncidents implements store.Store. Ranges of scanRange ids are read
+// on reader connections of their own, as many at once as there are cores,
+// and handed to fn in id order: the driver's work per row, the larger part
+// of a start-up load, spreads over the cores. Each range is read in a
+// snapshot of its own; a write committed during the scan may be seen by
+// later ranges only, as it would by a later single scan, and its event
+// follows.
 func (s *Store) ScanIncidents(ctx context.Context, fn func(*incidents.Incident) error) error {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+incidentColumns+" FROM incidents ORDER BY fid")
-	if err != nil {
+	var lo, hi sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, "SELECT min(fid), max(fid) FROM incidents").Scan(&lo, &hi); err != nil {
 		return fmt.Errorf("scan incidents: %w", err)
 	}
+	if !lo.Valid {
+		return nil
+	}
+	ranges := int((hi.Int64-lo.Int64)/scanRange) + 1
+	workers := max(1, min(ranges, runtime.GOMAXPROCS(0), maxReaders-1))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type part struct {
+		incs []*incidents.Incident
+		err  error
+	}
+	parts := make([]chan part, workers)
+	for w := range parts {
+		parts[w] = make(chan part, 1)
+		go func(out chan<- part) {
+			defer close(out)
+			for r := w; r < ranges; r += workers {
+				first := lo.Int64 + int64(r)*scanRange
+				incs, err := s.scanRange(ctx, first, first+scanRange-1)
+				select {
+				case out <- part{incs, err}:
+				case <-ctx.Done():
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}(parts[w])
+	}
+	for r := 0; r < ranges; r++ {
+		p, ok := <-parts[r%workers]
+		if !ok {
+			return fmt.Errorf("scan incidents: %w", ctx.Err())
+		}
+		if p.err != nil {
+			return fmt.Errorf("scan incidents: %w", p.err)
+		}
+		for _, inc := range p.incs {
+			if err := fn(inc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scanRange is the number of ids each query of ScanIncidents reads.
+const scanRange = 1 << 14
+
+// scanRange reads the incidents with ids in [first, last].
+func (s *Store) scanRange(ctx context.Context, first, last int64) ([]*incidents.Incident, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE fid BETWEEN ? AND ? ORDER BY fid", first, last)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
+	var out []*incidents.Incident
 	for rows.Next() {
 		inc, err := scanIncident(rows)
 		if err != nil {
-			return fmt.Errorf("scan incidents: %w", err)
+			return nil, err
 		}
-		if err := fn(inc); err != nil {
-			return err
-		}
+		out = append(out, inc)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("scan incidents: %w", err)
-	}
-	return nil
+	return out, rows.Err()
 }
