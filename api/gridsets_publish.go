@@ -158,16 +158,14 @@ func validationRefusal(id int64, rep topo.Report) *Problem {
 // incident already stored, reported at or after it, whose kept grid the
 // new set would not give it. Those incidents were geocoded with the set in
 // force before; once the new set is in force at their reported_at,
-// geocode?at= would answer otherwise. The in-memory columns find the few
-// candidates; the store gives their exact times and positions.
+// geocode?at= would answer otherwise. The in-memory columns find the
+// incidents reported since from; the store gives their kept grids.
 func (g *gridsets) checkHistory(ctx context.Context, ix *grids.Index, from time.Time) error {
 	v := g.s.b.Columns.View()
-	// Columns keep whole seconds, floored: rows at from's second or later
-	// may be after from; rows of an earlier second are before it.
-	fromSec := from.Unix()
+	fromMs := from.UnixMilli() // the columns keep the stores' milliseconds
 	var ids []int64
 	for i := 0; i < v.Len(); i++ {
-		if v.ReportedAt(i) >= fromSec {
+		if v.ReportedAtMilli(i) >= fromMs {
 			ids = append(ids, v.ID(i))
 		}
 	}
@@ -187,7 +185,7 @@ func (g *gridsets) checkHistory(ctx context.Context, ix *grids.Index, from time.
 	var examples []string
 	for _, inc := range incs {
 		if inc.ReportedAt.Before(from) {
-			continue // in from's second, before it
+			continue // from carried digits below the millisecond
 		}
 		if got := ix.LocateCode(inc.Lon, inc.Lat); got != inc.GridCode {
 			bad++
