@@ -13,10 +13,11 @@ import (
 // Columns is the in-memory, append-only, columnar copy of every incident
 // that analytics read. It is sized for millions of rows: coordinates are
 // int32 fixed point of 1e-7° (about 1 cm; float32 would be off by metres at
-// lon 116°), times uint32 Unix seconds (0 = none, good to 2106) and the
-// reported time's milliseconds besides, so that lists page in the stores'
-// exact (reported_at, id) order, category, grid, source and status small
-// dictionary codes.
+// lon 116°), times uint32 Unix seconds (0 = none, good to 2106), with the
+// reported time's millisecond kept besides so that lists page in the
+// stores' exact (reported_at, id) order; category, grid, source and status
+// are small dictionary codes. Rows sit in blocks of 65,536 that know their
+// earliest and latest report.
 //
 // Many readers may work on Views while writers append and update: rows are
 // written before the row count that makes them visible is published, and
