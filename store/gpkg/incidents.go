@@ -659,7 +659,7 @@ func (s *Store) ScanIncidents(ctx context.Context, fn func(*incidents.Incident) 
 			defer close(out)
 			for r := w; r < ranges; r += workers {
 				first := lo.Int64 + int64(r)*scanRange
-				incs, err := s.scanRange(ctx, first, first+scanRange-1)
+				incs, err := s.readRange(ctx, first, first+scanRange-1)
 				select {
 				case out <- part{incs, err}:
 				case <-ctx.Done():
@@ -691,8 +691,8 @@ func (s *Store) ScanIncidents(ctx context.Context, fn func(*incidents.Incident) 
 // scanRange is the number of ids each query of ScanIncidents reads.
 const scanRange = 1 << 14
 
-// scanRange reads the incidents with ids in [first, last].
-func (s *Store) scanRange(ctx context.Context, first, last int64) ([]*incidents.Incident, error) {
+// readRange reads the incidents with ids in [first, last].
+func (s *Store) readRange(ctx context.Context, first, last int64) ([]*incidents.Incident, error) {
 	rows, err := s.r.QueryContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE fid BETWEEN ? AND ? ORDER BY fid", first, last)
 	if err != nil {
 		return nil, err
