@@ -61,10 +61,8 @@ func TestPageRowsOverBlocks(t *testing.T) {
 					p.fromMs = t0.UnixMilli() + rng.Int64N(n*700)
 				}
 				if rng.IntN(3) == 0 {
-					p.toMs = p.fromMs + rng.Int64N(endMs-max(p.fromMs, t0.UnixMilli()))
-					if p.fromMs == math.MinInt64 {
-						p.toMs = t0.UnixMilli() + rng.Int64N(n*700)
-					}
+					lo := max(p.fromMs, t0.UnixMilli())
+					p.toMs = lo + rng.Int64N(endMs-lo)
 				}
 				if rng.IntN(3) == 0 {
 					f.category = "C0101"
