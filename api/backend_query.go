@@ -125,6 +125,15 @@ func selectRows(ctx context.Context, v incidents.View, f rowFilter, offset, limi
 	return rows, matched, nil
 }
 
+// rowIDs is the incident ids of rows of v, in their order.
+func rowIDs(v incidents.View, rows []int) []int64 {
+	ids := make([]int64, len(rows))
+	for j, i := range rows {
+		ids[j] = v.ID(i)
+	}
+	return ids
+}
+
 // hydrate reads whole incidents (without history) for ids from the store,
 // in the order given; ids the store no longer has are left out.
 func (b *Backend) hydrate(ctx context.Context, ids []int64) ([]*incidents.Incident, error) {
@@ -178,13 +187,11 @@ type listKey struct{ ms, id int64 }
 
 func (a listKey) less(b listKey) bool { return a.ms < b.ms || (a.ms == b.ms && a.id < b.id) }
 
-// listPage asks for one page of the incident list: rows reported in
-// [fromMs, toMs), after the cursor's place when there is one, at most
-// limit of them.
+// listPage asks for one page of the incident list: rows after the
+// cursor's place when there is one, at most limit of them.
 type listPage struct {
-	fromMs, toMs int64
-	after        *listKey
-	limit        int
+	after *listKey
+	limit int
 }
 
 // pageRows returns the rows of v passing f on page p, in (reported_at, id)
@@ -199,10 +206,10 @@ func pageRows(ctx context.Context, v incidents.View, f rowFilter, p listPage) (r
 		return nil, false, nil
 	}
 	c := f.compile(v)
-	if c.none || p.fromMs >= p.toMs {
+	if c.none {
 		return nil, false, nil
 	}
-	lowMs := p.fromMs // no row before it can be on the page
+	lowMs := f.from // no row before it can be on the page
 	if p.after != nil {
 		lowMs = max(lowMs, p.after.ms)
 	}
@@ -214,7 +221,7 @@ func pageRows(ctx context.Context, v incidents.View, f rowFilter, p listPage) (r
 	for b := 0; b < v.Blocks(); b++ {
 		first, last := v.BlockReported(b)
 		firstMs, lastMs := first*1000, last*1000+999
-		if lastMs < lowMs || firstMs >= p.toMs {
+		if lastMs < lowMs || firstMs >= f.to {
 			continue
 		}
 		blocks = append(blocks, block{b, firstMs})
@@ -254,7 +261,7 @@ func pageRows(ctx context.Context, v incidents.View, f rowFilter, p listPage) (r
 		start, end := v.BlockRows(bl.b)
 		for i := start; i < end; i++ {
 			k := listKey{v.ReportedAtMilli(i), v.ID(i)}
-			if k.ms < p.fromMs || k.ms >= p.toMs || (p.after != nil && !p.after.less(k)) {
+			if k.ms < f.from || k.ms >= f.to || (p.after != nil && !p.after.less(k)) {
 				continue
 			}
 			if len(h) == keep && !k.less(h[0].k) {
@@ -307,13 +314,13 @@ func (b *Backend) listIncidents(ctx context.Context, q store.IncidentQuery) ([]*
 	if q.Status != "" {
 		f.statuses = []incidents.Status{q.Status}
 	}
-	p := listPage{fromMs: math.MinInt64, toMs: math.MaxInt64, limit: q.PageLimit()}
 	if q.From != nil {
-		p.fromMs = q.From.UnixMilli()
+		f.from = q.From.UnixMilli()
 	}
 	if q.To != nil {
-		p.toMs = q.To.UnixMilli()
+		f.to = q.To.UnixMilli()
 	}
+	p := listPage{limit: q.PageLimit()}
 	if q.Cursor != "" {
 		c, err := store.ParseCursor(q.Cursor)
 		if err != nil {
@@ -326,10 +333,7 @@ func (b *Backend) listIncidents(ctx context.Context, q store.IncidentQuery) ([]*
 	if err != nil {
 		return nil, "", err
 	}
-	ids := make([]int64, len(rows))
-	for j, i := range rows {
-		ids[j] = v.ID(i)
-	}
+	ids := rowIDs(v, rows)
 	incs, err := b.hydrate(ctx, ids)
 	if err != nil {
 		return nil, "", err

@@ -162,13 +162,13 @@ func validationRefusal(id int64, rep topo.Report) *Problem {
 // incidents reported since from; the store gives their kept grids.
 func (g *gridsets) checkHistory(ctx context.Context, ix *grids.Index, from time.Time) error {
 	v := g.s.b.Columns.View()
-	fromMs := from.UnixMilli() // the columns keep the stores' milliseconds
-	var ids []int64
-	for i := 0; i < v.Len(); i++ {
-		if v.ReportedAtMilli(i) >= fromMs {
-			ids = append(ids, v.ID(i))
-		}
+	f := newRowFilter()
+	f.from = from.UnixMilli() // the columns keep the stores' milliseconds
+	rows, _, err := selectRows(ctx, v, f, 0, -1)
+	if err != nil {
+		return err
 	}
+	ids := rowIDs(v, rows)
 	if len(ids) == 0 {
 		return nil
 	}

@@ -309,10 +309,7 @@ func (s *Server) handleOGCItems(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		ids := make([]int64, len(rows))
-		for j, i := range rows {
-			ids[j] = v.ID(i)
-		}
+		ids := rowIDs(v, rows)
 		incs, err := s.b.hydrate(r.Context(), ids)
 		if err != nil {
 			return err

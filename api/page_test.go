@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -55,14 +54,14 @@ func TestPageRowsOverBlocks(t *testing.T) {
 			})
 			endMs := t0.UnixMilli() + n*700
 			for k := 0; k < 40; k++ {
-				p := listPage{fromMs: math.MinInt64, toMs: math.MaxInt64, limit: []int{1, 10, 100, 5000}[rng.IntN(4)]}
+				p := listPage{limit: []int{1, 10, 100, 5000}[rng.IntN(4)]}
 				f := newRowFilter()
 				if rng.IntN(2) == 0 {
-					p.fromMs = t0.UnixMilli() + rng.Int64N(n*700)
+					f.from = t0.UnixMilli() + rng.Int64N(n*700)
 				}
 				if rng.IntN(3) == 0 {
-					lo := max(p.fromMs, t0.UnixMilli())
-					p.toMs = lo + rng.Int64N(endMs-lo)
+					lo := max(f.from, t0.UnixMilli())
+					f.to = lo + rng.Int64N(endMs-lo)
 				}
 				if rng.IntN(3) == 0 {
 					f.category = "C0101"
@@ -74,7 +73,7 @@ func TestPageRowsOverBlocks(t *testing.T) {
 				var want []int
 				for _, i := range all {
 					ki := key(i)
-					if ki.ms < p.fromMs || ki.ms >= p.toMs || (p.after != nil && !p.after.less(ki)) {
+					if ki.ms < f.from || ki.ms >= f.to || (p.after != nil && !p.after.less(ki)) {
 						continue
 					}
 					if f.category != "" && v.Categories()[v.Category(i)] != f.category {
@@ -88,7 +87,7 @@ func TestPageRowsOverBlocks(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				name := fmt.Sprintf("page %d (limit %d, from %d, to %d, after %v, category %q)", k, p.limit, p.fromMs, p.toMs, p.after, f.category)
+				name := fmt.Sprintf("page %d (limit %d, from %d, to %d, after %v, category %q)", k, p.limit, f.from, f.to, p.after, f.category)
 				if !slices.Equal(got, want) || more != wantMore {
 					t.Fatalf("%s: %d rows (more %v), want %d (more %v)", name, len(got), more, len(want), wantMore)
 				}
