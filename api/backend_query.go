@@ -261,7 +261,7 @@ func pageRows(ctx context.Context, v incidents.View, f rowFilter, p listPage) (r
 		start, end := v.BlockRows(bl.b)
 		for i := start; i < end; i++ {
 			k := listKey{v.ReportedAtMilli(i), v.ID(i)}
-			if k.ms < f.from || k.ms >= f.to || (p.after != nil && !p.after.less(k)) {
+			if p.after != nil && !p.after.less(k) {
 				continue
 			}
 			if len(h) == keep && !k.less(h[0].k) {
